@@ -1,0 +1,5 @@
+"""`python -m smscast` runs the CLI."""
+
+from smscast.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The Routee-compatible HTTP API: routes, wire schemas, auth dependencies, error mapping."""

@@ -1,0 +1,150 @@
+"""The one exception family of smscast.
+
+    SmscastError
+    ├── ClientError                 the caller's fault; carries HTTP status + Routee code
+    │   ├── ValidationFailed        400 400000000 (a field missing or malformed)
+    │   ├── InsufficientBalance     400 400001009
+    │   ├── InvalidRecipients       400 400005000
+    │   ├── CampaignNotScheduled    400 400009002
+    │   ├── NoRecipientsLeft        400 400009004
+    │   ├── Unauthenticated         401 401000000
+    │   ├── Forbidden               403 403000000
+    │   ├── NotFound                404 404000000 (and subclasses with their own codes)
+    │   ├── MethodNotAllowed        405 405000000
+    │   └── Conflict                409 (subclasses with their own codes)
+    ├── OAuthError                  token endpoint failures, answered in OAuth/Spring shape
+    ├── ConfigError                 settings or carrier configuration unusable
+    ├── NotFoundInStore             admin look-ups (CLI) that found nothing
+    └── StoreError                  a database failure, wrapping its cause with ``from``
+
+Mapping to HTTP happens in exactly one place: ``smscast.api.errors``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SmscastError(Exception):
+    """Base of every error smscast raises on purpose."""
+
+
+class ClientError(SmscastError):
+    """An error caused by the caller; answered as Routee's error body."""
+
+    http_status: ClassVar[int] = 400
+    code: ClassVar[str] = "400000000"
+    default_message: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        properties: dict[str, str] | None = None,
+        errors: list[dict[str, object]] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.properties = properties
+        self.errors = errors
+        super().__init__(self.message)
+
+
+class ValidationFailed(ClientError):
+    default_message = "Validation failed"
+
+
+class InsufficientBalance(ClientError):
+    code = "400001009"
+    default_message = "Insufficient balance"
+
+
+class InvalidRecipients(ClientError):
+    code = "400005000"
+    default_message = "Invalid recipients or sender"
+
+
+class CampaignNotScheduled(ClientError):
+    code = "400009002"
+    default_message = "The campaign is not scheduled"
+
+
+class NoRecipientsLeft(ClientError):
+    code = "400009004"
+    default_message = "The campaign has no recipients"
+
+
+class Unauthenticated(ClientError):
+    http_status = 401
+    code = "401000000"
+    default_message = "Full authentication is required to access this resource"
+
+
+class Forbidden(ClientError):
+    http_status = 403
+    code = "403000000"
+    default_message = "Access is denied"
+
+
+class NotFound(ClientError):
+    http_status = 404
+    code = "404000000"
+    default_message = "Not found"
+
+
+class ContactNotFound(NotFound):
+    code = "404002001"
+    default_message = "Contact not found"
+
+
+class TrackingNotFound(NotFound):
+    code = "404005000"
+    default_message = "Tracking not found"
+
+
+class CampaignNotFound(NotFound):
+    code = "404009001"
+    default_message = "Campaign not found"
+
+
+class MethodNotAllowed(ClientError):
+    http_status = 405
+    code = "405000000"
+    default_message = "Method not allowed"
+
+
+class Conflict(ClientError):
+    http_status = 409
+    code = "409000000"
+    default_message = "Conflict"
+
+
+class DuplicateCampaignName(Conflict):
+    code = "409009003"
+    default_message = "A campaign with this name already exists"
+
+
+class DuplicateContact(Conflict):
+    code = "409002005"
+    default_message = "A contact with this mobile already exists"
+
+
+class OAuthError(SmscastError):
+    """A failed token request. ``status`` 401 means bad client credentials."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        self.status = status
+        self.error = error
+        self.description = description
+        super().__init__(description)
+
+
+class ConfigError(SmscastError):
+    """Settings or configuration that smscast cannot run with."""
+
+
+class NotFoundInStore(SmscastError):
+    """An administrative look-up (by id or name) that matched nothing."""
+
+
+class StoreError(SmscastError):
+    """A database operation failed for a reason that is not the caller's fault."""

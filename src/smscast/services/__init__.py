@@ -1,0 +1,1 @@
+"""Use cases. Each public coroutine owns its transaction; routes and the CLI call these."""

@@ -1,0 +1,160 @@
+"""Accounts and money: create, top up, read balance and ledger. Every movement is a ledger entry."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smscast.clock import Clock
+from smscast.domain.money import parse_amount
+from smscast.errors import NotFoundInStore, ValidationFailed
+from smscast.services.auth import AuthService, IssuedApplication
+from smscast.store import accounts as q
+from smscast.store.accounts import AccountRow, LedgerEntry
+from smscast.store.db import Database
+from smscast.types import AccountId, LedgerKind
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    account: AccountRow
+    application: IssuedApplication
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPage:
+    entries: list[LedgerEntry]
+    total: int
+
+
+class AccountService:
+    def __init__(
+        self, db: Database, clock: Clock, auth: AuthService, exchange_rates: dict[str, Decimal]
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._auth = auth
+        self._rates = exchange_rates
+
+    async def create(
+        self,
+        name: str,
+        *,
+        balance: Decimal | str = Decimal(0),
+        currency: str = "EUR",
+        scopes: frozenset[str] | None = None,
+    ) -> NewAccount:
+        """A new account with its first application and, if given, an opening top-up."""
+        name = name.strip()
+        if not 1 <= len(name) <= 100:
+            raise ValidationFailed("account name must be 1-100 characters")
+        currency = currency.strip().upper()
+        if currency not in self._rates:
+            raise ValidationFailed(
+                f"no exchange rate for {currency}: prices are in EUR, so set "
+                f"exchange_rates.{currency} (units per EUR) in the settings first"
+            )
+        opening = parse_amount(balance, field="balance", positive=False)
+        secret_hash, plain_secret = await self._auth.prepare_secret()
+        now = self._clock.now()
+        account_id = AccountId(str(uuid.uuid4()))
+        try:
+            async with self._db.write() as conn:
+                account = await q.insert_account(
+                    conn, id=account_id, name=name, currency=currency, created_at=now
+                )
+                app = await self._auth.insert_application(
+                    conn, account_id, name="default", scopes=scopes, secret_hash=secret_hash
+                )
+                if opening > 0:
+                    await self._move(conn, account_id, opening, LedgerKind.TOPUP, "opening balance")
+                    account = AccountRow(
+                        id=account.id,
+                        name=account.name,
+                        currency=account.currency,
+                        balance=opening,
+                        created_at=account.created_at,
+                    )
+        except IntegrityError as exc:
+            raise ValidationFailed(f"an account named {name!r} already exists") from exc
+        return NewAccount(account, IssuedApplication(app, plain_secret))
+
+    async def find(self, id_or_name: str) -> AccountRow:
+        async with self._db.read() as conn:
+            account = await q.find_account(conn, id_or_name)
+        if account is None:
+            raise NotFoundInStore(f"no account {id_or_name!r}")
+        return account
+
+    async def get(self, account_id: AccountId) -> AccountRow:
+        async with self._db.read() as conn:
+            account = await q.get_account(conn, account_id)
+        if account is None:
+            raise NotFoundInStore(f"no account {account_id!r}")
+        return account
+
+    async def list(self) -> list[AccountRow]:
+        async with self._db.read() as conn:
+            return await q.list_accounts(conn)
+
+    async def top_up(
+        self, id_or_name: str, amount: Decimal | str, description: str = "top-up"
+    ) -> LedgerEntry:
+        value = parse_amount(amount, field="amount")
+        async with self._db.write() as conn:
+            account = await q.find_account(conn, id_or_name)
+            if account is None:
+                raise NotFoundInStore(f"no account {id_or_name!r}")
+            return await self._move(conn, account.id, value, LedgerKind.TOPUP, description)
+
+    async def transactions(
+        self,
+        account_id: AccountId,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page: int = 0,
+        size: int = 20,
+    ) -> LedgerPage:
+        async with self._db.read() as conn:
+            entries, total = await q.ledger_page(
+                conn, account_id, since=since, until=until, offset=page * size, limit=size
+            )
+        return LedgerPage(entries, total)
+
+    async def ledger_balance(self, account_id: AccountId) -> tuple[Decimal, Decimal]:
+        """(stored balance, sum of ledger): equal for every account, always."""
+        async with self._db.read() as conn:
+            account = await q.get_account(conn, account_id)
+            total = await q.ledger_sum(conn, account_id)
+        if account is None:
+            raise NotFoundInStore(f"no account {account_id!r}")
+        return account.balance, total
+
+    async def _move(
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        amount: Decimal,
+        kind: LedgerKind,
+        description: str,
+    ) -> LedgerEntry:
+        moved = await q.move_balance(conn, account_id, amount)
+        if moved is None:  # only a negative amount can be refused
+            raise ValidationFailed("the balance cannot go below zero")
+        before, after = moved
+        return await q.insert_ledger_entry(
+            conn,
+            account_id=account_id,
+            kind=kind,
+            amount=amount,
+            balance_before=before,
+            balance_after=after,
+            created_at=self._clock.now(),
+            description=description,
+        )

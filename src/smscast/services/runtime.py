@@ -1,0 +1,59 @@
+"""The services of one process, built once from settings by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smscast.clock import Clock
+from smscast.services.accounts import AccountService
+from smscast.services.auth import AuthService
+from smscast.services.prices import PriceService
+from smscast.services.secrets import SecretHasher
+from smscast.settings import Settings
+from smscast.store import migrate
+from smscast.store.db import Database, DatabaseOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    auth: AuthService
+    accounts: AccountService
+    prices: PriceService
+
+    async def prepare(self) -> None:
+        """Migrate the schema and install the default price list (idempotent)."""
+        await migrate.upgrade(self.db)
+        await self.prices.ensure_installed()
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(
+        DatabaseOptions(
+            url=settings.database_url,
+            pool_size=settings.database_pool_size,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            echo=settings.database_echo,
+        )
+    )
+
+
+def build_services(settings: Settings, clock: Clock, db: Database | None = None) -> Services:
+    db = db or open_database(settings)
+    hasher = SecretHasher(
+        time_cost=settings.secret_hash_time_cost, memory_kib=settings.secret_hash_memory_kib
+    )
+    auth = AuthService(db, clock, hasher, settings.token_lifetime_seconds)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        auth=auth,
+        accounts=AccountService(db, clock, auth, settings.exchange_rates),
+        prices=PriceService(db, settings.exchange_rates, settings.prices_file),
+    )

@@ -1,0 +1,163 @@
+"""The one settings object: SMSCAST_* environment variables over a TOML file over defaults.
+
+Built once by the composition root (``smscast.cli``) and passed down; nothing else reads the
+environment. The TOML file is the one named by ``--config`` or ``SMSCAST_CONFIG``, else
+``./smscast.toml`` when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from smscast.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./smscast.db"
+DEFAULT_CONFIG_FILE = Path("smscast.toml")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Field ``x`` is env ``SMSCAST_X`` or key ``x`` in TOML."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMSCAST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    database_echo: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+    token_lifetime_seconds: int = Field(default=3600, ge=60, le=31_536_000)
+    # Argon2id cost for application secrets; lower only for tests.
+    secret_hash_time_cost: int = Field(default=3, ge=1)
+    secret_hash_memory_kib: int = Field(default=65_536, ge=8)
+
+    # Prices are stored in EUR; an account in another currency needs a rate (units per EUR).
+    exchange_rates: dict[str, Decimal] = Field(default_factory=lambda: {"EUR": Decimal(1)})
+    prices_file: Path | None = None
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["logfmt", "json"] = "logfmt"
+    # Phone numbers and message bodies stay out of logs unless this is switched off.
+    log_redact: bool = True
+
+    admin_token: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, url: str) -> str:
+        for bare in ("postgres://", "postgresql://"):
+            if url.startswith(bare):
+                return "postgresql+asyncpg://" + url[len(bare) :]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database_url must be sqlite+aiosqlite:///PATH or postgresql+asyncpg://…"
+            )
+        return url
+
+    @field_validator("exchange_rates")
+    @classmethod
+    def _rates_are_positive(cls, rates: dict[str, Decimal]) -> dict[str, Decimal]:
+        upper = {code.upper(): rate for code, rate in rates.items()}
+        if any(rate <= 0 for rate in upper.values()):
+            raise ValueError("exchange rates must be positive")
+        upper.setdefault("EUR", Decimal(1))
+        return upper
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def resolve_config_file(explicit: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """``--config`` beats ``SMSCAST_CONFIG`` beats ``./smscast.toml`` (only when present)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file not found: {explicit}")
+        return explicit
+    from_env = environ.get("SMSCAST_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path} (from SMSCAST_CONFIG)")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings: explicit overrides, then environment, then TOML file, then defaults."""
+    env = os.environ if environ is None else environ
+    toml_path = resolve_config_file(config_file, env)
+
+    class _Configured(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [
+                init_settings,
+                _MappingEnvSource(settings_cls, env),
+            ]
+            if toml_path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            return tuple(sources)
+
+    try:
+        return _Configured(**overrides)
+    except ValueError as exc:  # pydantic.ValidationError and TOML errors are ValueErrors
+        raise ConfigError(_one_line(exc)) from exc
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source, reading a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+def _one_line(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = []
+        for err in errors():
+            where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+            parts.append(f"{where}: {err.get('msg')}")
+        return "invalid settings: " + "; ".join(parts)
+    return f"invalid settings: {exc}"

@@ -1,0 +1,1 @@
+"""Storage: typed SQLAlchemy Core tables, queries that never commit, engine set-up, migrations."""

@@ -1,0 +1,202 @@
+"""Queries on accounts, their balance and their ledger. Callers own the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smscast.store.tables import accounts, ledger
+from smscast.types import AccountId, LedgerKind
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: AccountId
+    name: str
+    currency: str
+    balance: Decimal
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    account_id: AccountId
+    kind: LedgerKind
+    amount: Decimal
+    balance_before: Decimal
+    balance_after: Decimal
+    description: str
+    campaign_id: str | None
+    message_id: str | None
+    created_at: datetime
+
+
+def _account(row: Row[tuple[object, ...]]) -> AccountRow:
+    m = row._mapping
+    return AccountRow(
+        id=AccountId(m["id"]),
+        name=m["name"],
+        currency=m["currency"],
+        balance=m["balance"],
+        created_at=m["created_at"],
+    )
+
+
+def _entry(row: Row[tuple[object, ...]]) -> LedgerEntry:
+    m = row._mapping
+    return LedgerEntry(
+        id=m["id"],
+        account_id=AccountId(m["account_id"]),
+        kind=LedgerKind(m["kind"]),
+        amount=m["amount"],
+        balance_before=m["balance_before"],
+        balance_after=m["balance_after"],
+        description=m["description"],
+        campaign_id=m["campaign_id"],
+        message_id=m["message_id"],
+        created_at=m["created_at"],
+    )
+
+
+async def insert_account(
+    conn: AsyncConnection, *, id: AccountId, name: str, currency: str, created_at: datetime
+) -> AccountRow:
+    await conn.execute(
+        accounts.insert().values(
+            id=id, name=name, currency=currency, balance=Decimal(0), created_at=created_at
+        )
+    )
+    return AccountRow(
+        id=id, name=name, currency=currency, balance=Decimal(0), created_at=created_at
+    )
+
+
+async def get_account(conn: AsyncConnection, account_id: AccountId) -> AccountRow | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    return _account(row) if row else None
+
+
+async def find_account(conn: AsyncConnection, id_or_name: str) -> AccountRow | None:
+    """An account by its id or, failing that, its name (for the CLI)."""
+    row = (
+        await conn.execute(
+            select(accounts)
+            .where(or_(accounts.c.id == id_or_name, accounts.c.name == id_or_name))
+            .order_by((accounts.c.id == id_or_name).desc())
+            .limit(1)
+        )
+    ).first()
+    return _account(row) if row else None
+
+
+async def list_accounts(conn: AsyncConnection) -> list[AccountRow]:
+    rows = await conn.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.name))
+    return [_account(r) for r in rows]
+
+
+async def move_balance(
+    conn: AsyncConnection, account_id: AccountId, delta: Decimal, *, allow_negative: bool = False
+) -> tuple[Decimal, Decimal] | None:
+    """Add ``delta`` (negative to take) atomically; (before, after), or None when refused.
+
+    The check and the change are one statement, so concurrent charges serialise on the row
+    and the balance can never be driven below zero.
+    """
+    stmt = (
+        accounts.update()
+        .where(accounts.c.id == account_id)
+        .values(balance=accounts.c.balance + delta)
+        .returning(accounts.c.balance)
+    )
+    if not allow_negative and delta < 0:
+        stmt = stmt.where(accounts.c.balance >= -delta)
+    after = (await conn.execute(stmt)).scalar_one_or_none()
+    if after is None:
+        return None
+    return after - delta, after
+
+
+async def insert_ledger_entry(
+    conn: AsyncConnection,
+    *,
+    account_id: AccountId,
+    kind: LedgerKind,
+    amount: Decimal,
+    balance_before: Decimal,
+    balance_after: Decimal,
+    created_at: datetime,
+    description: str = "",
+    campaign_id: str | None = None,
+    message_id: str | None = None,
+) -> LedgerEntry:
+    entry_id = (
+        await conn.execute(
+            ledger.insert()
+            .values(
+                account_id=account_id,
+                kind=kind.value,
+                amount=amount,
+                balance_before=balance_before,
+                balance_after=balance_after,
+                description=description,
+                campaign_id=campaign_id,
+                message_id=message_id,
+                created_at=created_at,
+            )
+            .returning(ledger.c.id)
+        )
+    ).scalar_one()
+    return LedgerEntry(
+        id=entry_id,
+        account_id=account_id,
+        kind=kind,
+        amount=amount,
+        balance_before=balance_before,
+        balance_after=balance_after,
+        description=description,
+        campaign_id=campaign_id,
+        message_id=message_id,
+        created_at=created_at,
+    )
+
+
+async def ledger_page(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[LedgerEntry], int]:
+    """Newest first; the total counts every entry the filters match."""
+    where = [ledger.c.account_id == account_id]
+    if since is not None:
+        where.append(ledger.c.created_at >= since)
+    if until is not None:
+        where.append(ledger.c.created_at <= until)
+    total = (
+        await conn.execute(select(func.count()).select_from(ledger).where(*where))
+    ).scalar_one()
+    rows = await conn.execute(
+        select(ledger)
+        .where(*where)
+        .order_by(ledger.c.created_at.desc(), ledger.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_entry(r) for r in rows], total
+
+
+async def ledger_sum(conn: AsyncConnection, account_id: AccountId) -> Decimal:
+    total = (
+        await conn.execute(
+            select(func.sum(ledger.c.amount)).where(ledger.c.account_id == account_id)
+        )
+    ).scalar_one()
+    return total if total is not None else Decimal(0)

@@ -1,0 +1,66 @@
+"""Alembic, driven from code: ``smscast migrate`` and ``smscast serve`` call ``upgrade``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from smscast.store.db import Database
+from smscast.store.tables import metadata
+
+SCRIPT_LOCATION = "smscast.store:migrations"
+# Any constant works; it only has to be the same in every smscast process.
+_PG_MIGRATION_LOCK = 0x534D5343
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade(database: Database, revision: str = "head") -> None:
+    """Bring the schema to ``revision``. Safe when several processes start at once."""
+    async with database.write() as conn:
+        if database.dialect == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        await conn.run_sync(_upgrade, revision)
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(connection), revision)
+
+
+async def current_revision(database: Database) -> str | None:
+    async with database.read() as conn:
+        return await conn.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def schema_drift(database: Database) -> list[Any]:
+    """Differences between the migrated schema and ``tables.metadata`` (empty when they agree)."""
+    async with database.read() as conn:
+        return await conn.run_sync(_compare)
+
+
+def _compare(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": False}
+    )
+    return list(compare_metadata(context, metadata))

@@ -1,0 +1,110 @@
+"""Typed table definitions: the schema every migration must agree with."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from smscast.store.columns import BigId, Money, UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+UUID_LEN = 36
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("currency", String(3), nullable=False),
+    Column("balance", Money(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("secret_hash", String(255), nullable=False),
+    # Space-separated subset of "sms contact account report".
+    Column("scopes", String(64), nullable=False),
+    Column("token_lifetime_seconds", Integer(), nullable=False),
+    Column("callback_secret", String(64), nullable=False),
+    # "auto" (transcode when it saves parts), "always" or "never".
+    Column("transcode", String(8), nullable=False, server_default="auto"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    # SHA-256 of the opaque token: tokens have 256 bits of entropy, so a fast hash suffices.
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "application_id",
+        String(UUID_LEN),
+        ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
+    Column("scopes", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "application_id", "expires_at"),
+)
+
+# ``scope`` is "*" for the installation's price list or an account id for that account's
+# overrides; ``mnc`` is "" for the country-wide price.
+INSTALLATION_SCOPE = "*"
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", BigId(), primary_key=True, autoincrement=True),
+    Column("scope", String(UUID_LEN), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("mcc", String(3), nullable=False),
+    Column("mnc", String(3), nullable=False, server_default=""),
+    Column("network", String(100), nullable=False, server_default=""),
+    Column("country_name", String(100), nullable=False, server_default=""),
+    Column("price", Money(), nullable=False),
+    UniqueConstraint("scope", "country", "mnc"),
+    Index(None, "scope", "mcc"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", BigId(), primary_key=True, autoincrement=True),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    # Signed: positive adds to the balance (top-up, refund), negative takes from it (charge).
+    Column("amount", Money(), nullable=False),
+    Column("balance_before", Money(), nullable=False),
+    Column("balance_after", Money(), nullable=False),
+    Column("description", Text(), nullable=False, server_default=""),
+    Column("campaign_id", String(UUID_LEN), nullable=True),
+    Column("message_id", String(UUID_LEN), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "account_id", "created_at", "id"),
+)

@@ -1,0 +1,59 @@
+"""Settings: env over TOML over defaults; TOML from --config, SMSCAST_CONFIG or ./smscast.toml."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from smscast.errors import ConfigError
+from smscast.settings import load_settings
+
+
+def test_defaults():
+    settings = load_settings(environ={})
+    assert settings.database_url == "sqlite+aiosqlite:///./smscast.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.log_redact is True
+
+
+def test_env_wins_over_file(tmp_path: Path):
+    config = tmp_path / "smscast.toml"
+    config.write_text('port = 9000\nhost = "0.0.0.0"\n[exchange_rates]\nUSD = "1.1"\n')
+    settings = load_settings(config, environ={"SMSCAST_PORT": "9100"})
+    assert settings.port == 9100
+    assert settings.host == "0.0.0.0"
+    assert settings.exchange_rates == {"USD": Decimal("1.1"), "EUR": Decimal(1)}
+
+
+def test_config_from_env_variable_and_default_file(tmp_path: Path, monkeypatch):
+    named = tmp_path / "named.toml"
+    named.write_text("port = 9001\n")
+    assert load_settings(environ={"SMSCAST_CONFIG": str(named)}).port == 9001
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "smscast.toml").write_text("port = 9002\n")
+    assert load_settings(environ={}).port == 9002
+
+
+def test_database_url_forms():
+    pg = load_settings(environ={"SMSCAST_DATABASE_URL": "postgresql://u@h/db"})
+    assert pg.database_url == "postgresql+asyncpg://u@h/db"
+    assert not pg.is_sqlite
+    sqlite = load_settings(environ={"SMSCAST_DATABASE_URL": "sqlite:///x.db"})
+    assert sqlite.database_url == "sqlite+aiosqlite:///x.db"
+    with pytest.raises(ConfigError, match="database_url"):
+        load_settings(environ={"SMSCAST_DATABASE_URL": "mysql://x"})
+
+
+def test_bad_values_are_one_clear_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="port"):
+        load_settings(environ={"SMSCAST_PORT": "eighty"})
+    typo = tmp_path / "typo.toml"
+    typo.write_text("prot = 1\n")
+    with pytest.raises(ConfigError, match="prot"):
+        load_settings(typo, environ={})
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "missing.toml", environ={})
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(environ={"SMSCAST_CONFIG": str(tmp_path / "gone.toml")})
