@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from smscast.api.formats import Instant, MoneyOut
+from smscast.domain.analysis import BodyAnalysis
 from smscast.domain.money import Currency
 
 
@@ -65,3 +66,45 @@ class TokenOut(BaseModel):
     expires_in: int
     scope: str
     permissions: list[str]
+
+
+class TranscodeOut(Wire):
+    message: str
+    parts: int
+
+
+class BodyAnalysisOut(Wire):
+    characters: int
+    parts: int
+    unicode: bool
+    unsupported_gsm_characters: list[str] = Field(alias="unsupportedGSMCharacters")
+    transcode: TranscodeOut | None = None
+
+    @classmethod
+    def of(cls, analysis: BodyAnalysis) -> BodyAnalysisOut:
+        offer = analysis.transcode
+        return cls(
+            characters=analysis.characters,
+            parts=analysis.parts,
+            unicode=analysis.unicode,
+            unsupported_gsm_characters=list(analysis.unsupported_gsm_characters),
+            transcode=TranscodeOut(message=offer.message, parts=offer.parts) if offer else None,
+        )
+
+
+class AnalyzeOut(Wire):
+    body_analysis: BodyAnalysisOut = Field(alias="bodyAnalysis")
+    cost: MoneyOut
+
+
+class Lenient(BaseModel):
+    """Request bodies: unknown fields ignored, numbers accepted as strings."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", coerce_numbers_to_str=False)
+
+
+class AnalyzeIn(Lenient):
+    sender: str | None = Field(default=None, alias="from")
+    body: str | None = None
+    to: str | None = None
+    transcode: bool | None = None

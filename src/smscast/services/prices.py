@@ -66,6 +66,22 @@ class PriceService:
             await q.replace_price_list(conn, rows, account_id)
         return len(rows)
 
+    async def table_for(self, account_id: AccountId, countries: set[str]) -> PriceTable:
+        """Country-wide prices of ``countries`` as this account pays them."""
+        async with self._db.read() as conn:
+            account = await account_queries.get_account(conn, account_id)
+            if account is None:
+                raise NotFoundInStore(f"no account {account_id!r}")
+            eur = await q.country_prices(conn, account_id, countries)
+        rate = self._rates.get(account.currency)
+        if rate is None:
+            raise ValidationFailed(
+                f"no exchange rate for the account's currency {account.currency}"
+            )
+        if account.currency != PRICE_CURRENCY:
+            eur = {country: convert_from_eur(price, rate) for country, price in eur.items()}
+        return PriceTable(account.currency, eur)
+
     async def quote(
         self,
         account_id: AccountId,
@@ -109,3 +125,14 @@ def _for_network(rows: list[PriceRow], mnc: str) -> list[PriceRow]:
         if row.mnc == mnc or (not row.mnc and row.country not in by_country):
             by_country[row.country] = row
     return list(by_country.values())
+
+
+class PriceTable:
+    """Prices per SMS part for a set of countries, in one account's currency."""
+
+    def __init__(self, currency_code: str, per_part: dict[str, Decimal]) -> None:
+        self.currency = currency(currency_code)
+        self._per_part = per_part
+
+    def per_part(self, country: str) -> Decimal | None:
+        return self._per_part.get(country)

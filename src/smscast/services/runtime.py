@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from smscast.clock import Clock
 from smscast.services.accounts import AccountService
+from smscast.services.analysis import AnalysisService
 from smscast.services.auth import AuthService
 from smscast.services.prices import PriceService
 from smscast.services.secrets import SecretHasher
@@ -22,6 +23,7 @@ class Services:
     auth: AuthService
     accounts: AccountService
     prices: PriceService
+    analysis: AnalysisService
 
     async def prepare(self) -> None:
         """Migrate the schema and install the default price list (idempotent)."""
@@ -49,11 +51,13 @@ def build_services(settings: Settings, clock: Clock, db: Database | None = None)
         time_cost=settings.secret_hash_time_cost, memory_kib=settings.secret_hash_memory_kib
     )
     auth = AuthService(db, clock, hasher, settings.token_lifetime_seconds)
+    prices = PriceService(db, settings.exchange_rates, settings.prices_file)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         auth=auth,
         accounts=AccountService(db, clock, auth, settings.exchange_rates),
-        prices=PriceService(db, settings.exchange_rates, settings.prices_file),
+        prices=prices,
+        analysis=AnalysisService(db, prices),
     )

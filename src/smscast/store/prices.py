@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from decimal import Decimal
 
 from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -72,3 +73,23 @@ async def effective_prices(
         if row.scope == account_id or key not in chosen:
             chosen[key] = _price(row)
     return list(chosen.values())
+
+
+async def country_prices(
+    conn: AsyncConnection, account_id: AccountId, countries: Collection[str]
+) -> dict[str, Decimal]:
+    """The country-wide price per SMS part (EUR) of each country, overrides first."""
+    if not countries:
+        return {}
+    rows = await conn.execute(
+        select(prices.c.scope, prices.c.country, prices.c.price).where(
+            prices.c.scope.in_((INSTALLATION_SCOPE, account_id)),
+            prices.c.mnc == "",
+            prices.c.country.in_(sorted(countries)),
+        )
+    )
+    chosen: dict[str, Decimal] = {}
+    for scope, country, price in rows:
+        if scope == account_id or country not in chosen:
+            chosen[country] = price
+    return chosen
