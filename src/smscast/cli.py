@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from smscast.clock import SystemClock
+from smscast.domain.contacts import DEFAULT_LABELS
 from smscast.domain.prices import PriceListError
 from smscast.errors import ClientError, SmscastError
 from smscast.logs import configure_logging
@@ -39,9 +40,11 @@ application_app = typer.Typer(
     help="OAuth2 applications (client id + secret).", no_args_is_help=True
 )
 prices_app = typer.Typer(help="Price lists.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Import and export an account's contacts.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
 app.add_typer(application_app, name="application")
 app.add_typer(prices_app, name="prices")
+app.add_typer(contacts_app, name="contacts")
 
 out = Console()
 err = Console(stderr=True)
@@ -345,6 +348,114 @@ def prices_import(
     count = run(_with_services(_state(ctx).settings, work))
     target = f"account {account}" if account else "the installation"
     out.print(f"imported {count} prices for {target}")
+
+
+# -- contacts -----------------------------------------------------------------------------
+
+
+@contacts_app.command("import")
+def contacts_import(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Account id or name.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a header: mobile, firstName, lastName, email, vip…")
+    ],
+    group: Annotated[
+        str | None, typer.Option(help="Also put every imported contact in this group.")
+    ] = None,
+) -> None:
+    """Create or update contacts from a CSV file; bad rows are reported, never fatal."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    try:
+        size = file.stat().st_size
+        handle = file.open("rb")
+    except OSError as exc:
+        raise SmscastError(f"cannot read {file}: {exc.strerror}") from exc
+    read = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal read
+        first = True
+        for raw in handle:
+            read += len(raw)
+            text = raw.decode("utf-8-sig" if first else "utf-8", errors="replace")
+            first = False
+            yield text
+
+    async def work(services: Services) -> Any:
+        found = await services.accounts.find(account)
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            TextColumn("{task.fields[rows]:,} rows"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("import", total=size or 1, rows=0)
+            return await services.contact_import.run(
+                found.id,
+                lines(),
+                group=group,
+                progress=lambda rows: bar.update(task, completed=read, rows=rows),
+            )
+
+    with handle:
+        summary = run(_with_services(_state(ctx).settings, work))
+    out.print(
+        f"created {summary.created:,}, updated {summary.updated:,}, "
+        f"duplicates {summary.duplicates:,}, invalid {summary.invalid:,}"
+    )
+    if summary.labels_created:
+        out.print(f"new labels (Text): {', '.join(summary.labels_created)}")
+    if summary.group_created:
+        out.print(f"new group: {group}")
+    for problem in summary.problems:
+        err.print(f"  line {problem.line}: {problem.problem}", markup=False, highlight=False)
+    if summary.invalid > len(summary.problems):
+        err.print(f"  … and {summary.invalid - len(summary.problems):,} more invalid rows")
+
+
+@contacts_app.command("export")
+def contacts_export(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Account id or name.")],
+    group: Annotated[str | None, typer.Option(help="Only this group's contacts.")] = None,
+) -> None:
+    """Write the account's contacts as CSV to standard output (the import format)."""
+    import csv
+
+    async def work(services: Services) -> int:
+        found = await services.accounts.find(account)
+        labels = [
+            name for name in await services.contacts.labels(found.id) if name not in DEFAULT_LABELS
+        ]
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["mobile", "firstName", "lastName", "email", "vip", "country", *labels])
+        count = 0
+        async for batch in services.contacts.export(found.id, group):
+            writer.writerows(
+                [
+                    c.mobile,
+                    c.first_name,
+                    c.last_name,
+                    c.email,
+                    "true" if c.vip else "false",
+                    c.country,
+                    *(_cell(c.labels.get(name)) for name in labels),
+                ]
+                for c in batch
+            )
+            count += len(batch)
+        return count
+
+    count = run(_with_services(_state(ctx).settings, work))
+    err.print(f"exported {count:,} contacts", highlight=False)
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _amount(value: Decimal) -> str:

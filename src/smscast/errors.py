@@ -9,9 +9,11 @@
     │   ├── NoRecipientsLeft        400 400009004
     │   ├── Unauthenticated         401 401000000
     │   ├── Forbidden               403 403000000
-    │   ├── NotFound                404 404000000 (and subclasses with their own codes)
+    │   ├── NotFound                404 404000000; contact 404002001, group 404002002,
+    │   │                           tracking 404005000, campaign 404009001
     │   ├── MethodNotAllowed        405 405000000
-    │   └── Conflict                409 (subclasses with their own codes)
+    │   └── Conflict                409; group 409002002, contact 409002005, label 409002006,
+    │                               campaign name 409009003
     ├── OAuthError                  token endpoint failures, answered in OAuth/Spring shape
     ├── ConfigError                 settings or carrier configuration unusable
     ├── NotFoundInStore             admin look-ups (CLI) that found nothing
@@ -96,6 +98,11 @@ class ContactNotFound(NotFound):
     default_message = "Contact not found"
 
 
+class GroupNotFound(NotFound):
+    code = "404002002"
+    default_message = "Group not found"
+
+
 class TrackingNotFound(NotFound):
     code = "404005000"
     default_message = "Tracking not found"
@@ -126,6 +133,16 @@ class DuplicateCampaignName(Conflict):
 class DuplicateContact(Conflict):
     code = "409002005"
     default_message = "A contact with this mobile already exists"
+
+
+class DuplicateGroup(Conflict):
+    code = "409002002"
+    default_message = "A group with this name already exists"
+
+
+class DuplicateLabel(Conflict):
+    code = "409002006"
+    default_message = "A label with this name already exists"
 
 
 class OAuthError(SmscastError):

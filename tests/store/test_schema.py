@@ -63,3 +63,7 @@ def test_utc_datetime_refuses_naive():
 class _Dialect:
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+def test_head_constant_matches_the_scripts():
+    assert migrate.head_revision() == migrate.HEAD

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from smscast.api.formats import Instant, MoneyOut
 from smscast.domain.analysis import BodyAnalysis
 from smscast.domain.money import Currency
+from smscast.services.contacts import ContactView
 
 
 class Wire(BaseModel):
@@ -108,3 +109,50 @@ class AnalyzeIn(Lenient):
     body: str | None = None
     to: str | None = None
     transcode: bool | None = None
+
+
+class LabelValueOut(Wire):
+    name: str
+    type: str
+    value: str | int | float
+
+
+class ContactOut(Wire):
+    id: str
+    first_name: str = Field(alias="firstName")
+    last_name: str = Field(alias="lastName")
+    mobile: str
+    email: str
+    country: str
+    vip: bool
+    groups: list[str]
+    blacklisted_services: list[str] = Field(alias="blacklistedServices")
+    labels: list[LabelValueOut]
+
+    @classmethod
+    def of(cls, view: ContactView) -> ContactOut:
+        c = view.contact
+        return cls(
+            id=c.id,
+            first_name=c.first_name,
+            last_name=c.last_name,
+            mobile=c.mobile,
+            email=c.email,
+            country=c.country,
+            vip=c.vip,
+            groups=view.groups,
+            blacklisted_services=view.blacklisted_services,
+            labels=[
+                LabelValueOut(name=name, type=view.label_types.get(name, "Text"), value=value)
+                for name, value in c.labels.items()
+            ],
+        )
+
+
+class GroupOut(Wire):
+    name: str
+    size: int
+
+
+class UpdatedOut(Wire):
+    updated: int

@@ -8,6 +8,8 @@ from smscast.clock import Clock
 from smscast.services.accounts import AccountService
 from smscast.services.analysis import AnalysisService
 from smscast.services.auth import AuthService
+from smscast.services.contact_import import ContactImporter
+from smscast.services.contacts import ContactService
 from smscast.services.prices import PriceService
 from smscast.services.secrets import SecretHasher
 from smscast.settings import Settings
@@ -24,6 +26,8 @@ class Services:
     accounts: AccountService
     prices: PriceService
     analysis: AnalysisService
+    contacts: ContactService
+    contact_import: ContactImporter
 
     async def prepare(self) -> None:
         """Migrate the schema and install the default price list (idempotent)."""
@@ -60,4 +64,6 @@ def build_services(settings: Settings, clock: Clock, db: Database | None = None)
         accounts=AccountService(db, clock, auth, settings.exchange_rates),
         prices=prices,
         analysis=AnalysisService(db, prices),
+        contacts=ContactService(db, clock),
+        contact_import=ContactImporter(db, clock),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from smscast.store.columns import BigId, Money, UtcDateTime
 
@@ -107,4 +110,77 @@ ledger = Table(
     Column("message_id", String(UUID_LEN), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "account_id", "created_at", "id"),
+)
+
+# -- address book -------------------------------------------------------------------------
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
+    Column("mobile", String(16), nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("first_name", String(255), nullable=False, server_default=""),
+    Column("last_name", String(255), nullable=False, server_default=""),
+    Column("email", String(255), nullable=False, server_default=""),
+    Column("vip", Boolean(), nullable=False, server_default="0"),
+    # Custom label values, {label: value}; JSONB on PostgreSQL so imports can merge with ||.
+    Column("labels", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("account_id", "mobile"),
+    # Pages of an account's address book, in a stable order.
+    Index(None, "account_id", "created_at", "id"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", BigId(), primary_key=True, autoincrement=True),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("type", String(8), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", BigId(), primary_key=True, autoincrement=True),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name"),
+)
+
+# The primary key (group, contact) is the index the campaign query walks; the second index
+# answers "which groups is this contact in".
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", BigId(), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contact_id",
+        String(UUID_LEN),
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index(None, "contact_id"),
+)
+
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column(
+        "contact_id",
+        String(UUID_LEN),
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("service", String(16), primary_key=True),
+    Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "account_id", "service"),
 )

@@ -1,0 +1,200 @@
+"""Address-book rules: labels and their types, contact fields, CSV rows for import/export."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Final
+
+from smscast.domain.numbers import Recipient, parse_recipient
+
+
+class LabelType(StrEnum):
+    TEXT = "Text"
+    NUMBER = "Number"
+
+
+# Every account has these; they map onto contact columns rather than label values.
+DEFAULT_LABELS: Final = {
+    "firstName": LabelType.TEXT,
+    "lastName": LabelType.TEXT,
+    "country": LabelType.TEXT,
+    "email": LabelType.TEXT,
+    "mobile": LabelType.TEXT,
+}
+
+MAX_NAME = 255
+MAX_LABEL_NAME = 100
+MAX_LABEL_VALUE = 1000
+_LABEL_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .-]{0,99}")
+# Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_TRUE: Final = frozenset({"true", "1", "yes", "y"})
+_FALSE: Final = frozenset({"false", "0", "no", "n", ""})
+
+
+class ContactFieldError(ValueError):
+    """A contact field that cannot be stored; ``field`` names it as the API does."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        self.field = field_name
+        self.problem = problem
+        super().__init__(f"{field_name}: {problem}")
+
+
+def valid_label_name(name: str) -> bool:
+    return bool(_LABEL_NAME.fullmatch(name))
+
+
+def label_value(name: str, kind: LabelType, raw: object) -> str | int | float:
+    """A custom label value as stored: text, or a number for ``Number`` labels."""
+    if kind is LabelType.NUMBER:
+        if isinstance(raw, bool):
+            raise ContactFieldError(f"labels.{name}", "must be a number")
+        if isinstance(raw, (int, float)):
+            return raw
+        try:
+            number = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ContactFieldError(f"labels.{name}", "must be a number") from None
+        if not number.is_finite():
+            raise ContactFieldError(f"labels.{name}", "must be a finite number")
+        return int(number) if number == number.to_integral_value() else float(number)
+    if raw is None:
+        return ""
+    if isinstance(raw, (dict, list)):
+        raise ContactFieldError(f"labels.{name}", "must be text")
+    text = str(raw)
+    if len(text) > MAX_LABEL_VALUE:
+        raise ContactFieldError(f"labels.{name}", f"longer than {MAX_LABEL_VALUE} characters")
+    return text
+
+
+def parse_vip(raw: object) -> bool:
+    """``vip`` as clients send it: a boolean, or the strings "true"/"false" (and 1/0, yes/no)."""
+    if isinstance(raw, bool):
+        return raw
+    if raw is None:
+        return False
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ContactFieldError("vip", "must be true or false")
+
+
+def check_text(field_name: str, raw: object) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+        raise ContactFieldError(field_name, "must be text")
+    text = str(raw).strip()
+    if len(text) > MAX_NAME:
+        raise ContactFieldError(field_name, f"longer than {MAX_NAME} characters")
+    return text
+
+
+def check_email(raw: object) -> str:
+    text = check_text("email", raw)
+    if text and not _EMAIL.fullmatch(text):
+        raise ContactFieldError("email", "not an email address")
+    return text
+
+
+def check_mobile(raw: object) -> Recipient:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ContactFieldError("mobile", "required")
+    recipient = parse_recipient(raw)
+    if recipient is None:
+        raise ContactFieldError("mobile", "not a valid mobile number in E.164 form (+…)")
+    return recipient
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    """One good CSV row, ready to upsert: the mobile is already E.164."""
+
+    line: int
+    mobile: str
+    country: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    vip: bool | None
+    labels: dict[str, str | int | float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    line: int
+    problem: str
+
+
+CSV_COLUMNS: Final = {
+    "mobile": "mobile",
+    "firstname": "firstName",
+    "lastname": "lastName",
+    "email": "email",
+    "vip": "vip",
+    "country": "country",
+}
+
+
+def csv_header(columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Canonical column names and the custom label columns. ``mobile`` is required."""
+    canonical: list[str] = []
+    for column in columns:
+        name = column.strip()
+        canonical.append(CSV_COLUMNS.get(name.lower().replace("_", ""), name))
+    if "mobile" not in canonical:
+        raise ContactFieldError("mobile", "the header has no mobile column")
+    duplicated = {c for c in canonical if canonical.count(c) > 1}
+    if duplicated:
+        raise ContactFieldError(",".join(sorted(duplicated)), "column appears twice")
+    labels = [c for c in canonical if c not in DEFAULT_LABELS and c != "vip" and c]
+    bad = [c for c in labels if not valid_label_name(c)]
+    if bad:
+        raise ContactFieldError(",".join(bad), "not a usable label name")
+    return canonical, labels
+
+
+def csv_row(
+    line: int,
+    header: Sequence[str],
+    values: Sequence[str],
+    recipient: Recipient | None,
+    label_types: Mapping[str, LabelType],
+) -> ImportRow | RowProblem:
+    """One data row. Empty cells leave what the contact already has; country comes from the
+    number, never from the file."""
+    if len(values) != len(header):
+        return RowProblem(line, f"{len(values)} cells where the header has {len(header)}")
+    cells = dict(zip(header, values, strict=True))
+    if recipient is None:
+        return RowProblem(line, f"mobile {cells['mobile']!r} is not a valid mobile number")
+    try:
+        labels = {
+            name: label_value(name, label_types.get(name, LabelType.TEXT), cells[name])
+            for name in label_types
+            if name in cells and cells[name].strip() != ""
+        }
+        email = check_email(cells["email"]) if cells.get("email") else None
+        vip = parse_vip(cells["vip"]) if cells.get("vip", "").strip() else None
+        first = check_text("firstName", cells["firstName"]) if cells.get("firstName") else None
+        last = check_text("lastName", cells["lastName"]) if cells.get("lastName") else None
+    except ContactFieldError as exc:
+        return RowProblem(line, f"{exc.field}: {exc.problem}")
+    return ImportRow(
+        line=line,
+        mobile=recipient.e164,
+        country=recipient.country,
+        first_name=first,
+        last_name=last,
+        email=email,
+        vip=vip,
+        labels=labels,
+    )

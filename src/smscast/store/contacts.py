@@ -1,0 +1,240 @@
+"""Queries on contacts and labels, always scoped by account. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smscast.store.tables import blacklist, contacts, group_members, groups, labels
+from smscast.types import AccountId, ContactId
+
+# SQLite allows 32,766 bound parameters; PostgreSQL 65,535. Chunk IN lists well below both.
+IN_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    id: ContactId
+    account_id: AccountId
+    mobile: str
+    country: str
+    first_name: str
+    last_name: str
+    email: str
+    vip: bool
+    labels: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _contact(row: Row[Any]) -> ContactRow:
+    m = row._mapping
+    return ContactRow(
+        id=ContactId(m["id"]),
+        account_id=AccountId(m["account_id"]),
+        mobile=m["mobile"],
+        country=m["country"],
+        first_name=m["first_name"],
+        last_name=m["last_name"],
+        email=m["email"],
+        vip=bool(m["vip"]),
+        labels=dict(m["labels"] or {}),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def insert_contacts(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert (one executemany); each dict has every column."""
+    if rows:
+        await conn.execute(contacts.insert(), list(rows))
+
+
+async def update_contact(
+    conn: AsyncConnection, account_id: AccountId, contact_id: ContactId, values: dict[str, Any]
+) -> bool:
+    result = await conn.execute(
+        update(contacts)
+        .where(contacts.c.account_id == account_id, contacts.c.id == contact_id)
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def update_contacts_by_id(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk update: rows share one set of keys, ``contact_id`` picks the row."""
+    if not rows:
+        return
+    from sqlalchemy import bindparam
+
+    columns = [key for key in rows[0] if key != "contact_id"]
+    stmt = (
+        update(contacts)
+        .where(contacts.c.id == bindparam("contact_id"))
+        .values({column: bindparam(column) for column in columns})
+    )
+    await conn.execute(stmt, list(rows))
+
+
+async def get_contact(
+    conn: AsyncConnection, account_id: AccountId, contact_id: str
+) -> ContactRow | None:
+    row = (
+        await conn.execute(
+            select(contacts).where(contacts.c.account_id == account_id, contacts.c.id == contact_id)
+        )
+    ).first()
+    return _contact(row) if row else None
+
+
+async def get_contacts(
+    conn: AsyncConnection, account_id: AccountId, ids: Sequence[str]
+) -> list[ContactRow]:
+    found: list[ContactRow] = []
+    for chunk in chunks(ids):
+        rows = await conn.execute(
+            select(contacts).where(contacts.c.account_id == account_id, contacts.c.id.in_(chunk))
+        )
+        found.extend(_contact(r) for r in rows)
+    return found
+
+
+async def find_by_mobile(
+    conn: AsyncConnection, account_id: AccountId, mobile: str
+) -> ContactRow | None:
+    row = (
+        await conn.execute(
+            select(contacts).where(contacts.c.account_id == account_id, contacts.c.mobile == mobile)
+        )
+    ).first()
+    return _contact(row) if row else None
+
+
+async def existing_by_mobile(
+    conn: AsyncConnection, account_id: AccountId, mobiles: Sequence[str]
+) -> dict[str, tuple[ContactId, dict[str, Any]]]:
+    """mobile → (id, custom label values) for the numbers the account already has."""
+    found: dict[str, tuple[ContactId, dict[str, Any]]] = {}
+    for chunk in chunks(mobiles):
+        rows = await conn.execute(
+            select(contacts.c.mobile, contacts.c.id, contacts.c.labels).where(
+                contacts.c.account_id == account_id, contacts.c.mobile.in_(chunk)
+            )
+        )
+        for mobile, contact_id, values in rows:
+            found[mobile] = (ContactId(contact_id), dict(values or {}))
+    return found
+
+
+async def contact_page(
+    conn: AsyncConnection, account_id: AccountId, *, offset: int, limit: int
+) -> tuple[list[ContactRow], int]:
+    total = (
+        await conn.execute(
+            select(func.count()).select_from(contacts).where(contacts.c.account_id == account_id)
+        )
+    ).scalar_one()
+    rows = await conn.execute(
+        select(contacts)
+        .where(contacts.c.account_id == account_id)
+        .order_by(contacts.c.created_at, contacts.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_contact(r) for r in rows], total
+
+
+async def delete_contacts(conn: AsyncConnection, account_id: AccountId, ids: Sequence[str]) -> int:
+    deleted = 0
+    for chunk in chunks(ids):
+        result = await conn.execute(
+            delete(contacts).where(contacts.c.account_id == account_id, contacts.c.id.in_(chunk))
+        )
+        deleted += result.rowcount or 0
+    return deleted
+
+
+async def delete_contacts_in_groups(conn: AsyncConnection, group_ids: Sequence[int]) -> int:
+    members = select(group_members.c.contact_id).where(group_members.c.group_id.in_(group_ids))
+    result = await conn.execute(delete(contacts).where(contacts.c.id.in_(members)))
+    return result.rowcount or 0
+
+
+async def groups_of(conn: AsyncConnection, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+    """contact id → names of its groups (for showing contacts; no N+1)."""
+    found: dict[str, list[str]] = {}
+    for chunk in chunks(contact_ids):
+        rows = await conn.execute(
+            select(group_members.c.contact_id, groups.c.name)
+            .join(groups, groups.c.id == group_members.c.group_id)
+            .where(group_members.c.contact_id.in_(chunk))
+            .order_by(groups.c.name)
+        )
+        for contact_id, name in rows:
+            found.setdefault(contact_id, []).append(name)
+    return found
+
+
+async def services_of(conn: AsyncConnection, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+    """contact id → services it is blacklisted for."""
+    found: dict[str, list[str]] = {}
+    for chunk in chunks(contact_ids):
+        rows = await conn.execute(
+            select(blacklist.c.contact_id, blacklist.c.service)
+            .where(blacklist.c.contact_id.in_(chunk))
+            .order_by(blacklist.c.service)
+        )
+        for contact_id, service in rows:
+            found.setdefault(contact_id, []).append(service)
+    return found
+
+
+async def stream_contacts(
+    conn: AsyncConnection, account_id: AccountId, group_id: int | None, batch: int = 10_000
+) -> Any:
+    """Every contact of the account (or of one group), in batches, for export."""
+    query = select(contacts).where(contacts.c.account_id == account_id)
+    if group_id is not None:
+        query = query.join(group_members, group_members.c.contact_id == contacts.c.id).where(
+            group_members.c.group_id == group_id
+        )
+    result = await conn.stream(
+        query.order_by(contacts.c.created_at, contacts.c.id).execution_options(yield_per=batch)
+    )
+    async for partition in result.partitions(batch):
+        yield [_contact(r) for r in partition]
+
+
+# -- labels -------------------------------------------------------------------------------
+
+
+async def account_labels(conn: AsyncConnection, account_id: AccountId) -> dict[str, str]:
+    rows = await conn.execute(
+        select(labels.c.name, labels.c.type)
+        .where(labels.c.account_id == account_id)
+        .order_by(labels.c.id)
+    )
+    return {row.name: row.type for row in rows}
+
+
+async def insert_labels(
+    conn: AsyncConnection, account_id: AccountId, new: dict[str, str], now: datetime
+) -> None:
+    if new:
+        await conn.execute(
+            labels.insert(),
+            [
+                {"account_id": account_id, "name": name, "type": kind, "created_at": now}
+                for name, kind in new.items()
+            ],
+        )

@@ -1,0 +1,241 @@
+"""Queries on groups, their members and the blacklist, scoped by account."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smscast.store.contacts import ContactRow, _contact, chunks
+from smscast.store.dialect import insert_ignoring_duplicates
+from smscast.store.tables import blacklist, contacts, group_members, groups
+from smscast.types import AccountId, ContactId
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    id: int
+    name: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What a campaign needs of a group member."""
+
+    contact_id: ContactId
+    mobile: str
+    country: str
+    first_name: str
+    last_name: str
+    email: str
+    labels: dict[str, Any]
+
+
+def _size() -> Any:
+    return (
+        select(func.count())
+        .where(group_members.c.group_id == groups.c.id)
+        .correlate(groups)
+        .scalar_subquery()
+    )
+
+
+async def list_groups(conn: AsyncConnection, account_id: AccountId) -> list[GroupRow]:
+    rows = await conn.execute(
+        select(groups.c.id, groups.c.name, _size().label("size"))
+        .where(groups.c.account_id == account_id)
+        .order_by(groups.c.name)
+    )
+    return [GroupRow(r.id, r.name, r.size) for r in rows]
+
+
+async def get_groups(
+    conn: AsyncConnection, account_id: AccountId, names: Sequence[str]
+) -> dict[str, GroupRow]:
+    found: dict[str, GroupRow] = {}
+    for chunk in chunks(list(names)):
+        rows = await conn.execute(
+            select(groups.c.id, groups.c.name, _size().label("size")).where(
+                groups.c.account_id == account_id, groups.c.name.in_(chunk)
+            )
+        )
+        for r in rows:
+            found[r.name] = GroupRow(r.id, r.name, r.size)
+    return found
+
+
+async def insert_group(
+    conn: AsyncConnection, account_id: AccountId, name: str, now: datetime
+) -> GroupRow:
+    group_id = (
+        await conn.execute(
+            groups.insert()
+            .values(account_id=account_id, name=name, created_at=now)
+            .returning(groups.c.id)
+        )
+    ).scalar_one()
+    return GroupRow(group_id, name, 0)
+
+
+async def delete_groups(conn: AsyncConnection, group_ids: Sequence[int]) -> int:
+    result = await conn.execute(delete(groups).where(groups.c.id.in_(group_ids)))
+    return result.rowcount or 0
+
+
+async def add_members(conn: AsyncConnection, group_id: int, contact_ids: Sequence[str]) -> None:
+    if contact_ids:
+        await conn.execute(
+            insert_ignoring_duplicates(conn, group_members),
+            [{"group_id": group_id, "contact_id": c} for c in contact_ids],
+        )
+
+
+async def remove_members(conn: AsyncConnection, group_id: int, contact_ids: Sequence[str]) -> int:
+    removed = 0
+    for chunk in chunks(contact_ids):
+        result = await conn.execute(
+            delete(group_members).where(
+                group_members.c.group_id == group_id, group_members.c.contact_id.in_(chunk)
+            )
+        )
+        removed += result.rowcount or 0
+    return removed
+
+
+async def member_page(
+    conn: AsyncConnection, group_id: int, *, offset: int, limit: int
+) -> tuple[list[ContactRow], int]:
+    total = (
+        await conn.execute(
+            select(func.count())
+            .select_from(group_members)
+            .where(group_members.c.group_id == group_id)
+        )
+    ).scalar_one()
+    rows = await conn.execute(
+        select(contacts)
+        .join(group_members, group_members.c.contact_id == contacts.c.id)
+        .where(group_members.c.group_id == group_id)
+        .order_by(contacts.c.created_at, contacts.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_contact(r) for r in rows], total
+
+
+# -- blacklist ----------------------------------------------------------------------------
+
+
+async def blacklist_add(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    contact_ids: Sequence[str],
+    service: str,
+    now: datetime,
+) -> int:
+    """Blacklist contacts (already checked to be the account's); count those newly added."""
+    already = await _blacklisted(conn, contact_ids, service)
+    fresh = [c for c in dict.fromkeys(contact_ids) if c not in already]
+    if fresh:
+        await conn.execute(
+            insert_ignoring_duplicates(conn, blacklist),
+            [
+                {"contact_id": c, "service": service, "account_id": account_id, "created_at": now}
+                for c in fresh
+            ],
+        )
+    return len(fresh)
+
+
+async def blacklist_remove(
+    conn: AsyncConnection, account_id: AccountId, contact_ids: Sequence[str], service: str
+) -> int:
+    removed = 0
+    for chunk in chunks(contact_ids):
+        result = await conn.execute(
+            delete(blacklist).where(
+                blacklist.c.account_id == account_id,
+                blacklist.c.service == service,
+                blacklist.c.contact_id.in_(chunk),
+            )
+        )
+        removed += result.rowcount or 0
+    return removed
+
+
+async def _blacklisted(conn: AsyncConnection, contact_ids: Sequence[str], service: str) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunks(contact_ids):
+        rows = await conn.execute(
+            select(blacklist.c.contact_id).where(
+                blacklist.c.service == service, blacklist.c.contact_id.in_(chunk)
+            )
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+async def blacklisted_contacts(
+    conn: AsyncConnection, account_id: AccountId, service: str
+) -> list[ContactRow]:
+    rows = await conn.execute(
+        select(contacts)
+        .join(blacklist, blacklist.c.contact_id == contacts.c.id)
+        .where(blacklist.c.account_id == account_id, blacklist.c.service == service)
+        .order_by(contacts.c.created_at, contacts.c.id)
+    )
+    return [_contact(r) for r in rows]
+
+
+# -- the campaign query -------------------------------------------------------------------
+
+
+def members_query(account_id: AccountId, group_ids: Sequence[int], service: str = "Sms") -> Any:
+    """Members of these groups not blacklisted for ``service``, each once.
+
+    Walks the (group_id, contact_id) primary key, joins contacts by primary key and checks
+    the blacklist by its primary key (contact_id, service). With one group the primary key
+    already makes rows unique, so DISTINCT (a sort or hash over every row) is left out.
+    """
+    not_blacklisted = ~exists().where(
+        blacklist.c.contact_id == group_members.c.contact_id, blacklist.c.service == service
+    )
+    query = (
+        select(
+            contacts.c.id,
+            contacts.c.mobile,
+            contacts.c.country,
+            contacts.c.first_name,
+            contacts.c.last_name,
+            contacts.c.email,
+            contacts.c.labels,
+        )
+        .select_from(group_members)
+        .join(contacts, contacts.c.id == group_members.c.contact_id)
+        .where(
+            group_members.c.group_id.in_(group_ids),
+            contacts.c.account_id == account_id,
+            not_blacklisted,
+        )
+    )
+    return query.distinct() if len(group_ids) > 1 else query
+
+
+async def stream_members(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    group_ids: Sequence[int],
+    *,
+    service: str = "Sms",
+    batch: int = 20_000,
+) -> AsyncIterator[list[Member]]:
+    """The campaign query, streamed in batches."""
+    query = members_query(account_id, group_ids, service)
+    result = await conn.stream(query.execution_options(yield_per=batch))
+    async for partition in result.partitions(batch):
+        yield [Member(ContactId(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in partition]

@@ -1,0 +1,43 @@
+"""The campaign query: members of groups, minus the Sms blacklist, each once, per account."""
+
+from __future__ import annotations
+
+from smscast.services.runtime import Services
+from smscast.store import groups as gq
+from tests.conftest import MakeAccount
+
+
+async def test_members_minus_blacklist_deduplicated(services: Services, make_account: MakeAccount):
+    mine = (await make_account()).account_id
+    theirs = (await make_account()).account_id
+    c = services.contacts
+    ids = [
+        (await c.create(mine, {"mobile": f"+30691234560{n}", "firstName": f"n{n}"})).contact.id
+        for n in range(5)
+    ]
+    foreign = (await c.create(theirs, {"mobile": "+306912345600"})).contact.id
+    await c.create_group(mine, "A")
+    await c.create_group(mine, "B")
+    await c.create_group(theirs, "A")
+    await c.add_members(mine, "A", ids[:3])
+    await c.add_members(mine, "B", ids[2:])
+    await c.add_members(theirs, "A", [foreign])
+    await c.blacklist(mine, "Sms", [ids[1]])
+    groups = await services.contacts.groups(mine)
+    group_ids = {g.name: g.id for g in groups}
+    async with services.db.read() as conn:
+        both = [
+            m
+            async for batch in gq.stream_members(conn, mine, [group_ids["A"], group_ids["B"]])
+            for m in batch
+        ]
+        only_a = [
+            m async for batch in gq.stream_members(conn, mine, [group_ids["A"]]) for m in batch
+        ]
+        # Another account's group id, even if guessed, yields nothing for this account.
+        their_group = (await services.contacts.groups(theirs))[0].id
+        stolen = [m async for batch in gq.stream_members(conn, mine, [their_group]) for m in batch]
+    assert sorted(m.contact_id for m in both) == sorted([ids[0], ids[2], ids[3], ids[4]])
+    assert sorted(m.mobile for m in only_a) == ["+306912345600", "+306912345602"]
+    assert {m.first_name for m in only_a} == {"n0", "n2"}
+    assert stolen == []
