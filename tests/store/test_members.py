@@ -40,4 +40,5 @@ async def test_members_minus_blacklist_deduplicated(services: Services, make_acc
     assert sorted(m.contact_id for m in both) == sorted([ids[0], ids[2], ids[3], ids[4]])
     assert sorted(m.mobile for m in only_a) == ["+306912345600", "+306912345602"]
     assert {m.first_name for m in only_a} == {"n0", "n2"}
+    assert all(m.labels() == {} for m in both)
     assert stolen == []

@@ -162,39 +162,59 @@ def csv_header(columns: Sequence[str]) -> tuple[list[str], list[str]]:
     return canonical, labels
 
 
-def csv_row(
-    line: int,
-    header: Sequence[str],
-    values: Sequence[str],
-    recipient: Recipient | None,
-    label_types: Mapping[str, LabelType],
-) -> ImportRow | RowProblem:
-    """One data row. Empty cells leave what the contact already has; country comes from the
-    number, never from the file."""
-    if len(values) != len(header):
-        return RowProblem(line, f"{len(values)} cells where the header has {len(header)}")
-    cells = dict(zip(header, values, strict=True))
-    if recipient is None:
-        return RowProblem(line, f"mobile {cells['mobile']!r} is not a valid mobile number")
-    try:
-        labels = {
-            name: label_value(name, label_types.get(name, LabelType.TEXT), cells[name])
+class RowReader:
+    """Reads data rows of one CSV file: column positions are worked out once, from the header.
+
+    Empty cells leave what the contact already has; the country comes from the number, never
+    from the file.
+    """
+
+    def __init__(self, header: Sequence[str], label_types: Mapping[str, LabelType]) -> None:
+        self._width = len(header)
+        position = {name: i for i, name in enumerate(header)}
+        self.mobile_at = position["mobile"]
+        self._first = position.get("firstName")
+        self._last = position.get("lastName")
+        self._email = position.get("email")
+        self._vip = position.get("vip")
+        self._labels = [
+            (name, position[name], label_types.get(name, LabelType.TEXT))
             for name in label_types
-            if name in cells and cells[name].strip() != ""
-        }
-        email = check_email(cells["email"]) if cells.get("email") else None
-        vip = parse_vip(cells["vip"]) if cells.get("vip", "").strip() else None
-        first = check_text("firstName", cells["firstName"]) if cells.get("firstName") else None
-        last = check_text("lastName", cells["lastName"]) if cells.get("lastName") else None
-    except ContactFieldError as exc:
-        return RowProblem(line, f"{exc.field}: {exc.problem}")
-    return ImportRow(
-        line=line,
-        mobile=recipient.e164,
-        country=recipient.country,
-        first_name=first,
-        last_name=last,
-        email=email,
-        vip=vip,
-        labels=labels,
-    )
+            if name in position
+        ]
+
+    def read(
+        self, line: int, cells: Sequence[str], recipient: Recipient | None
+    ) -> ImportRow | RowProblem:
+        if len(cells) != self._width:
+            return RowProblem(line, f"{len(cells)} cells where the header has {self._width}")
+        if recipient is None:
+            return RowProblem(
+                line, f"mobile {cells[self.mobile_at]!r} is not a valid mobile number"
+            )
+        try:
+            labels: dict[str, str | int | float] = {}
+            for name, at, kind in self._labels:
+                cell = cells[at]
+                if cell and not cell.isspace():
+                    labels[name] = label_value(name, kind, cell)
+            first = self._text("firstName", cells, self._first)
+            last = self._text("lastName", cells, self._last)
+            email = None
+            if self._email is not None and cells[self._email]:
+                email = check_email(cells[self._email])
+            vip = None
+            if self._vip is not None and cells[self._vip].strip():
+                vip = parse_vip(cells[self._vip])
+        except ContactFieldError as exc:
+            return RowProblem(line, f"{exc.field}: {exc.problem}")
+        return ImportRow(line, recipient.e164, recipient.country, first, last, email, vip, labels)
+
+    @staticmethod
+    def _text(name: str, cells: Sequence[str], at: int | None) -> str | None:
+        if at is None or not cells[at]:
+            return None
+        text = cells[at].strip()
+        if len(text) > MAX_NAME:
+            raise ContactFieldError(name, f"longer than {MAX_NAME} characters")
+        return text or None

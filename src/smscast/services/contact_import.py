@@ -8,7 +8,6 @@ running the same file again converges to the same address book.
 from __future__ import annotations
 
 import csv
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,18 +18,36 @@ from smscast.domain.contacts import (
     ImportRow,
     LabelType,
     RowProblem,
+    RowReader,
     csv_header,
-    csv_row,
 )
 from smscast.domain.numbers import parse_recipients
 from smscast.errors import ValidationFailed
+from smscast.ids import uuid7_batch
 from smscast.store import contacts as q
 from smscast.store import groups as gq
+from smscast.store.bulk import Bulk
 from smscast.store.db import Database
+from smscast.store.tables import contacts as contacts_table
+from smscast.store.tables import group_members
 from smscast.types import AccountId
 
 BATCH = 5000
+CONTACT_COLUMNS = (
+    "id",
+    "account_id",
+    "mobile",
+    "country",
+    "first_name",
+    "last_name",
+    "email",
+    "vip",
+    "labels",
+    "created_at",
+    "updated_at",
+)
 MAX_LISTED_PROBLEMS = 1000
+ANALYZE_AFTER = 10_000
 
 
 @dataclass(slots=True)
@@ -72,13 +89,17 @@ class ContactImporter:
         except ContactFieldError as exc:
             raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
         label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
+        rows = RowReader(header, label_types)
         seen: set[str] = set()
         done = 0
         for batch in _batches(reader, BATCH):
-            await self._batch(account_id, header, batch, label_types, group_id, seen, summary)
+            await self._batch(account_id, rows, batch, group_id, seen, summary)
             done += len(batch)
             if progress is not None:
                 progress(done)
+        if summary.created >= ANALYZE_AFTER:
+            async with self._db.write() as conn:
+                await q.refresh_statistics(conn)
         return summary
 
     async def _prepare(
@@ -109,21 +130,18 @@ class ContactImporter:
     async def _batch(
         self,
         account_id: AccountId,
-        header: Sequence[str],
+        reader: RowReader,
         batch: list[tuple[int, list[str]]],
-        label_types: dict[str, LabelType],
         group_id: int | None,
         seen: set[str],
         summary: ImportSummary,
     ) -> None:
-        mobile_at = header.index("mobile")
-        recipients = parse_recipients(
-            [cells[mobile_at] if len(cells) > mobile_at else "" for _, cells in batch]
-        )
+        at = reader.mobile_at
+        recipients = parse_recipients([cells[at] if len(cells) > at else "" for _, cells in batch])
         merged: dict[str, ImportRow] = {}
         first_here: set[str] = set()
         for (line, cells), recipient in zip(batch, recipients, strict=True):
-            parsed = csv_row(line, header, cells, recipient, label_types)
+            parsed = reader.read(line, cells, recipient)
             if isinstance(parsed, RowProblem):
                 summary.invalid += 1
                 if len(summary.problems) < MAX_LISTED_PROBLEMS:
@@ -142,37 +160,55 @@ class ContactImporter:
         now = self._clock.now()
         async with self._db.write() as conn:
             existing = await q.existing_by_mobile(conn, account_id, list(merged))
-            inserts: list[dict[str, Any]] = []
+            fresh = [row for mobile, row in merged.items() if mobile not in existing]
+            new_ids = uuid7_batch(now, len(fresh))
+            bulk = Bulk(conn)
+            stamp = bulk.timestamp(now)
+            await bulk.insert(
+                contacts_table,
+                CONTACT_COLUMNS,
+                [
+                    (
+                        new_id,
+                        account_id,
+                        row.mobile,
+                        row.country,
+                        row.first_name or "",
+                        row.last_name or "",
+                        row.email or "",
+                        bulk.boolean(bool(row.vip)),
+                        bulk.json(row.labels),
+                        stamp,
+                        stamp,
+                    )
+                    for new_id, row in zip(new_ids, fresh, strict=True)
+                ],
+            )
             updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            member_ids: list[str] = []
-            for mobile, row in merged.items():
-                if mobile in existing:
-                    contact_id, labels = existing[mobile]
-                    values = _update_values(row, labels)
-                    values["updated_at"] = now
-                    values["contact_id"] = contact_id
-                    updates.setdefault(tuple(sorted(values)), []).append(values)
-                    member_ids.append(contact_id)
-                else:
-                    new_id = str(uuid.uuid4())
-                    inserts.append(_insert_values(account_id, new_id, row, now))
-                    member_ids.append(new_id)
-            await q.insert_contacts(conn, inserts)
+            for mobile, (contact_id, labels) in existing.items():
+                values = _update_values(merged[mobile], labels)
+                values["updated_at"] = now
+                values["contact_id"] = contact_id
+                updates.setdefault(tuple(sorted(values)), []).append(values)
             for rows in updates.values():
                 await q.update_contacts_by_id(conn, rows)
             if group_id is not None:
-                await gq.add_members(conn, group_id, member_ids)
+                # New contacts cannot be members yet: straight in. Existing ones may be.
+                await bulk.insert(
+                    group_members, ("group_id", "contact_id"), [(group_id, i) for i in new_ids]
+                )
+                await gq.add_members(conn, group_id, [c for c, _ in existing.values()])
         # Counted after the commit: a failed batch counts nothing. A number first seen in an
         # earlier batch is already counted (as created or updated) plus as a duplicate.
-        summary.created += len(inserts)
+        summary.created += len(fresh)
         summary.updated += sum(1 for m in existing if m in first_here)
 
 
 def _batches(reader: Iterator[list[str]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
     batch: list[tuple[int, list[str]]] = []
     for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines are not rows
+        if not any(cells):
+            continue  # blank lines (and lines of bare commas) are not rows
         batch.append((reader.line_num, cells))  # type: ignore[attr-defined]
         if len(batch) == size:
             yield batch
@@ -193,24 +229,6 @@ def _merge(earlier: ImportRow, later: ImportRow) -> ImportRow:
         vip=later.vip if later.vip is not None else earlier.vip,
         labels={**earlier.labels, **later.labels},
     )
-
-
-def _insert_values(
-    account_id: AccountId, contact_id: str, row: ImportRow, now: Any
-) -> dict[str, Any]:
-    return {
-        "id": contact_id,
-        "account_id": account_id,
-        "mobile": row.mobile,
-        "country": row.country,
-        "first_name": row.first_name or "",
-        "last_name": row.last_name or "",
-        "email": row.email or "",
-        "vip": bool(row.vip),
-        "labels": row.labels,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def _update_values(row: ImportRow, labels: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from smscast.errors import (
     GroupNotFound,
     ValidationFailed,
 )
+from smscast.ids import uuid7
 from smscast.store import contacts as q
 from smscast.store import groups as gq
 from smscast.store.contacts import ContactRow
@@ -90,7 +90,7 @@ class ContactService:
             types = await self._label_types(conn, account_id)
             values = _contact_values(fields, types, existing_labels={}, require_mobile=True)
             row = {
-                "id": str(uuid.uuid4()),
+                "id": uuid7(now),
                 "account_id": account_id,
                 "first_name": "",
                 "last_name": "",

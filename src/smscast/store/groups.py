@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Text, cast, delete, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smscast.store.bulk import Bulk
 from smscast.store.contacts import ContactRow, _contact, chunks
 from smscast.store.dialect import insert_ignoring_duplicates
 from smscast.store.tables import blacklist, contacts, group_members, groups
@@ -23,9 +25,12 @@ class GroupRow:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """What a campaign needs of a group member."""
+class Member(NamedTuple):
+    """What a campaign needs of a group member (a tuple: built straight from driver rows).
+
+    Custom label values stay JSON text until a personalized body asks for them: decoding
+    costs more than reading the row.
+    """
 
     contact_id: ContactId
     mobile: str
@@ -33,7 +38,11 @@ class Member:
     first_name: str
     last_name: str
     email: str
-    labels: dict[str, Any]
+    labels_json: str
+
+    def labels(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.labels_json)
+        return decoded
 
 
 def _size() -> Any:
@@ -121,7 +130,7 @@ async def member_page(
         select(contacts)
         .join(group_members, group_members.c.contact_id == contacts.c.id)
         .where(group_members.c.group_id == group_id)
-        .order_by(contacts.c.created_at, contacts.c.id)
+        .order_by(contacts.c.id)
         .offset(offset)
         .limit(limit)
     )
@@ -187,7 +196,7 @@ async def blacklisted_contacts(
         select(contacts)
         .join(blacklist, blacklist.c.contact_id == contacts.c.id)
         .where(blacklist.c.account_id == account_id, blacklist.c.service == service)
-        .order_by(contacts.c.created_at, contacts.c.id)
+        .order_by(contacts.c.id)
     )
     return [_contact(r) for r in rows]
 
@@ -195,13 +204,23 @@ async def blacklisted_contacts(
 # -- the campaign query -------------------------------------------------------------------
 
 
-def members_query(account_id: AccountId, group_ids: Sequence[int], service: str = "Sms") -> Any:
+def members_query(
+    account_id: AccountId,
+    group_ids: Sequence[int],
+    service: str = "Sms",
+    *,
+    with_names: bool = True,
+    with_labels: bool = True,
+) -> Any:
     """Members of these groups not blacklisted for ``service``, each once.
 
     Walks the (group_id, contact_id) primary key, joins contacts by primary key and checks
     the blacklist by its primary key (contact_id, service). With one group the primary key
     already makes rows unique, so DISTINCT (a sort or hash over every row) is left out.
+    Columns a campaign's body does not use (names, email, labels) come back as empty text:
+    reading fewer columns makes the query several times faster.
     """
+    empty: Any = literal_column("''")
     not_blacklisted = ~exists().where(
         blacklist.c.contact_id == group_members.c.contact_id, blacklist.c.service == service
     )
@@ -210,10 +229,10 @@ def members_query(account_id: AccountId, group_ids: Sequence[int], service: str 
             contacts.c.id,
             contacts.c.mobile,
             contacts.c.country,
-            contacts.c.first_name,
-            contacts.c.last_name,
-            contacts.c.email,
-            contacts.c.labels,
+            contacts.c.first_name if with_names else empty,
+            contacts.c.last_name if with_names else empty,
+            contacts.c.email if with_names else empty,
+            cast(contacts.c.labels, Text) if with_labels else literal_column("'{}'"),
         )
         .select_from(group_members)
         .join(contacts, contacts.c.id == group_members.c.contact_id)
@@ -232,10 +251,14 @@ async def stream_members(
     group_ids: Sequence[int],
     *,
     service: str = "Sms",
-    batch: int = 20_000,
+    with_names: bool = True,
+    with_labels: bool = True,
+    batch: int = 2000,
 ) -> AsyncIterator[list[Member]]:
-    """The campaign query, streamed in batches."""
-    query = members_query(account_id, group_ids, service)
-    result = await conn.stream(query.execution_options(yield_per=batch))
-    async for partition in result.partitions(batch):
-        yield [Member(ContactId(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in partition]
+    """The campaign query, streamed straight from the driver in batches (small batches keep
+    the rows in the CPU's cache: 2,000 reads faster than 20,000)."""
+    query = members_query(
+        account_id, group_ids, service, with_names=with_names, with_labels=with_labels
+    )
+    async for rows in Bulk(conn).stream(query, batch):
+        yield list(map(Member._make, rows))

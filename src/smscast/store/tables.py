@@ -130,8 +130,11 @@ contacts = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("account_id", "mobile"),
-    # Pages of an account's address book, in a stable order.
-    Index(None, "account_id", "created_at", "id"),
+    # Pages of an account's address book: ids are time-ordered (UUIDv7), so id order is
+    # creation order.
+    Index(None, "account_id", "id"),
+    # SQLite: rows live in the primary-key B-tree, so a join by id is one lookup, not two.
+    sqlite_with_rowid=False,
 )
 
 labels = Table(
@@ -168,6 +171,7 @@ group_members = Table(
         primary_key=True,
     ),
     Index(None, "contact_id"),
+    sqlite_with_rowid=False,
 )
 
 blacklist = Table(
@@ -183,4 +187,5 @@ blacklist = Table(
     Column("account_id", String(UUID_LEN), ForeignKey("accounts.id"), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "account_id", "service"),
+    sqlite_with_rowid=False,
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 18:05:32.836464
+Create Date: 2026-11-28 18:25:59.497160
 """
 
 from collections.abc import Sequence
@@ -42,12 +42,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
         sa.UniqueConstraint("account_id", "mobile", name=op.f("uq_contacts_account_id_mobile")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_contacts_account_id_created_at_id"),
-            ["account_id", "created_at", "id"],
-            unique=False,
+            batch_op.f("ix_contacts_account_id_id"), ["account_id", "id"], unique=False
         )
 
     op.create_table(
@@ -101,6 +100,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("contact_id", "service", name=op.f("pk_blacklist")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("blacklist", schema=None) as batch_op:
         batch_op.create_index(
@@ -124,6 +124,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("group_id", "contact_id", name=op.f("pk_group_members")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("group_members", schema=None) as batch_op:
         batch_op.create_index(
@@ -143,6 +144,6 @@ def downgrade() -> None:
     op.drop_table("labels")
     op.drop_table("groups")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contacts_account_id_created_at_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_account_id_id"))
 
     op.drop_table("contacts")
