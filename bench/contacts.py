@@ -37,7 +37,7 @@ from smscast.store.tables import blacklist, group_members
 PG_ADMIN = os.environ.get("SMSCAST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIRST = ["Maria", "Giorgos", "Anna", "Jean", "Hans", "Sofia", "Luca", "Élodie", "Ülkü", "Åsa"]
 LAST = ["Papadopoulou", "Müller", "Rossi", "Dubois", "Nowak", "Smith", "García", "Öztürk"]
-PREFIXES = ["+3069", "+49151", "+4477", "+336", "+3932", "+346"]
+PREFIXES = ["+3069", "+49151", "+4479", "+336", "+3932", "+346"]
 
 
 def write_csv(path: Path, count: int, seed: int = 5) -> None:
@@ -124,9 +124,7 @@ async def run_backend(name: str, url: str, path: Path, count: int) -> None:
             await Bulk(conn).insert(
                 blacklist, ("contact_id", "service", "account_id", "created_at"), black
             )
-            await conn.exec_driver_sql(
-                "ANALYZE"
-            )
+            await conn.exec_driver_sql("ANALYZE")
 
         async def members(**fields: bool) -> tuple[int, float]:
             async with services.db.read() as conn:

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from smscast.api.app import create_app
 from smscast.clock import FakeClock
 from smscast.services.runtime import Services, build_services
-from smscast.settings import Settings
+from smscast.settings import Settings, load_settings
 from smscast.store.tables import metadata
 
 PG_ADMIN_URL = os.environ.get("SMSCAST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -39,7 +39,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_pool_size": 5,
     }
     values.update(overrides)
-    return Settings(**values)
+    # Only these values: neither the developer's environment nor a smscast.toml leaks in.
+    return load_settings(environ={}, read_files=False, **values)
 
 
 async def _prepare(url: str) -> None:

@@ -294,6 +294,12 @@ def application_create(
     token_lifetime: Annotated[
         int | None, typer.Option(help="Access token lifetime in seconds.")
     ] = None,
+    transcode: Annotated[
+        str,
+        typer.Option(
+            help="Default when a request does not say: auto (when it saves parts), always, never."
+        ),
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create another application (client id + secret) for an account."""
@@ -304,6 +310,7 @@ def application_create(
             name=name,
             scopes=parse_scopes(scopes) or None,
             token_lifetime_seconds=token_lifetime,
+            transcode=transcode,
         )
 
     issued = run(_with_services(_state(ctx).settings, work))
@@ -316,6 +323,7 @@ def application_create(
                     "applicationId": row.id,
                     "applicationSecret": issued.secret,
                     "scopes": sorted(row.scopes),
+                    "transcode": row.transcode,
                 }
             )
         )
@@ -323,6 +331,7 @@ def application_create(
     out.print(f"application  {row.id}  ({row.name})")
     out.print(f"secret       {issued.secret}")
     out.print(f"scopes       {' '.join(sorted(row.scopes))}")
+    out.print(f"transcode    {row.transcode}")
 
 
 # -- prices -------------------------------------------------------------------------------
@@ -341,6 +350,8 @@ def prices_import(
         lines = file.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise SmscastError(f"cannot read {file}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SmscastError(f"cannot read {file}: not UTF-8 text ({exc.reason})") from exc
 
     async def work(services: Services) -> int:
         return await services.prices.import_lines(lines, account)

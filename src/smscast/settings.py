@@ -109,11 +109,16 @@ def resolve_config_file(explicit: Path | None, environ: Mapping[str, str]) -> Pa
 def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    read_files: bool = True,
     **overrides: Any,
 ) -> Settings:
-    """Build the settings: explicit overrides, then environment, then TOML file, then defaults."""
+    """Build the settings: explicit overrides, then environment, then TOML file, then defaults.
+
+    ``read_files=False`` ignores every TOML file (tests build settings from values alone).
+    """
     env = os.environ if environ is None else environ
-    toml_path = resolve_config_file(config_file, env)
+    toml_path = resolve_config_file(config_file, env) if read_files else None
 
     class _Configured(Settings):
         @classmethod

@@ -165,3 +165,27 @@ async def test_needs_sms_scope(
     response = await analyze(client, token, **{"from": "Shop", "body": "Hi", "to": "+306912345678"})
     assert response.status_code == 403
     assert (await client.post("/sms/analyze", json={})).status_code == 401
+
+
+async def test_application_policy_decides_when_the_request_does_not(
+    client: httpx.AsyncClient, make_account: MakeAccount, services: Services
+):
+    creds = await make_account()
+    body = "Καλημέρα σας " * 10  # 2 parts as UCS-2, 1 part transcoded
+    costs = {}
+    for policy in ("auto", "never", "always"):
+        issued = await services.auth.create_application(
+            creds.account_id, name=policy, transcode=policy
+        )
+        token = (
+            await client.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(issued.application.id, issued.secret),
+            )
+        ).json()["access_token"]
+        response = await analyze(
+            client, token, **{"from": "Shop", "body": body, "to": "+306912345678"}
+        )
+        costs[policy] = response.json()["cost"]
+    assert costs == {"auto": 0.043, "never": 0.086, "always": 0.043}

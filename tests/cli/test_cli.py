@@ -84,3 +84,23 @@ def test_bad_config_is_one_line(smscast, tmp_path: Path):
     result = smscast("account", "list", check=False)
     assert result.returncode == 1
     assert result.stderr.startswith("error: invalid settings: port")
+
+
+def test_prices_import_refuses_non_utf8(smscast, tmp_path: Path):
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text("iso,mcc,price\nGR,202,0.05\n", encoding="utf-16")
+    result = smscast("prices", "import", str(utf16), check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot read")
+    assert "Traceback" not in result.stderr
+
+
+def test_application_transcode_policy(smscast):
+    smscast("account", "create", "acme")
+    app = json.loads(
+        smscast("application", "create", "acme", "--transcode", "never", "--json").stdout
+    )
+    assert app["transcode"] == "never"
+    bad = smscast("application", "create", "acme", "--transcode", "sometimes", check=False)
+    assert bad.returncode == 1
+    assert "transcode must be one of auto, always, never" in bad.stderr

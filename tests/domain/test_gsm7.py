@@ -84,3 +84,7 @@ def test_encode_refuses_non_gsm_and_decode_refuses_bytes_above_0x7f():
 def test_decode_unknown_escape_and_trailing_escape():
     assert decode_septets(bytes([0x1B, 0x41])) == "A"
     assert decode_septets(bytes([0x41, 0x1B])) == "A "
+
+
+def test_escape_escape_reads_as_a_space():
+    assert decode_septets(bytes([0x41, 0x1B, 0x1B, 0x42])) == "A B"

@@ -143,3 +143,9 @@ def test_split_properties(text: str):
         if shape.encoding is Encoding.GSM7
         else len(text.encode("utf-16-le", "surrogatepass")) // 2
     )
+
+
+@pytest.mark.parametrize("text", ["a\ud800", "😀" + "\ud800" * 100, "\udc00x"])
+def test_lone_surrogates_are_refused_not_guessed(text: str):
+    with pytest.raises(ValueError, match="surrogate"):
+        layout(text)

@@ -276,7 +276,17 @@ def test_any_transcodable_body_becomes_all_gsm(body: str):
     assert result == "".join(REPLACEMENTS.get(ch, ch) for ch in body)
 
 
-@given(_transcodable, st.sampled_from(["😀", "Ж", "中", "\x1b", "\u200e"]))
+@given(_transcodable, st.sampled_from(["😀", "Ж", "中", "\x1b", "\u0600"]))
 def test_one_foreign_character_spoils_the_whole_body(body: str, foreign: str):
     assert transcode(body + foreign) is None
     assert transcode(foreign + body) is None
+
+
+def test_review_regressions():
+    # Decomposed accents compose (or drop) before the table applies.
+    assert transcode("cafe\u0301") == "café"
+    assert transcode("a\u0308\u0301") == "ä"
+    # Polytonic Greek (Greek Extended block) is Greek too.
+    assert transcode("ἀλήθεια") == "AΛHΘEIA"
+    # Directional marks are zero-width characters: removed.
+    assert transcode("a\u200eb\u200fc") == "abc"

@@ -115,3 +115,45 @@ async def test_concurrent_charges_never_go_below_zero(
     assert sum(results) == 3
     balance, ledger_total = await services.accounts.ledger_balance(creds.account_id)
     assert balance == ledger_total == Decimal(10)
+
+
+async def test_huge_amounts_are_refused_cleanly(services: Services, make_account: MakeAccount):
+    creds = await make_account(balance=Decimal(1))
+    for amount in ("1e23", "1e30", "-1e40"):
+        with pytest.raises(ValidationFailed):
+            await services.accounts.top_up(creds.account_id, amount)
+
+
+async def test_balance_is_capped_so_json_numbers_stay_exact(
+    services: Services, make_account: MakeAccount
+):
+    creds = await make_account(balance=Decimal(999_999_999))
+    await services.accounts.top_up(creds.account_id, Decimal(1))
+    with pytest.raises(ValidationFailed, match="cannot exceed"):
+        await services.accounts.top_up(creds.account_id, Decimal("0.000001"))
+    balance, ledger_total = await services.accounts.ledger_balance(creds.account_id)
+    assert balance == ledger_total == Decimal(1_000_000_000)
+
+
+async def test_reads_see_one_snapshot_during_concurrent_top_ups(
+    services: Services, make_account: MakeAccount
+):
+    creds = await make_account(balance=Decimal(0))
+    mismatches = 0
+    stop = asyncio.Event()
+
+    async def check() -> None:
+        nonlocal mismatches
+        while not stop.is_set():
+            balance, ledger_total = await services.accounts.ledger_balance(creds.account_id)
+            mismatches += balance != ledger_total
+            await asyncio.sleep(0)
+
+    checker = asyncio.create_task(check())
+    await asyncio.gather(
+        *(services.accounts.top_up(creds.account_id, Decimal("0.01")) for _ in range(60))
+    )
+    stop.set()
+    await checker
+    assert mismatches == 0
+    assert (await services.accounts.ledger_balance(creds.account_id))[0] == Decimal("0.60")

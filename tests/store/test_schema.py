@@ -67,3 +67,16 @@ class _Dialect:
 
 def test_head_constant_matches_the_scripts():
     assert migrate.head_revision() == migrate.HEAD
+
+
+def test_money_refuses_multiplication_and_division_in_sql():
+    from smscast.store.tables import accounts
+
+    added = accounts.c.balance + Decimal(1)
+    compared = accounts.c.balance >= Decimal(1)
+    assert "+" in str(added)
+    assert ">=" in str(compared)
+    with pytest.raises(TypeError, match="only"):
+        accounts.c.balance * 3
+    with pytest.raises(TypeError, match="only"):
+        accounts.c.balance / 2

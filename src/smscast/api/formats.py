@@ -22,6 +22,13 @@ def iso_millis(moment: datetime) -> str:
 def parse_instant(value: object) -> datetime | None:
     """An input date: ISO-8601 (Z, offset or none = UTC; seconds and millis optional) or epoch
     seconds. Returns None for the far-past "unset" dates clients send."""
+    try:
+        return _parse_instant(value)
+    except (OverflowError, OSError) as exc:
+        raise ValueError("date out of range") from exc
+
+
+def _parse_instant(value: object) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -33,9 +40,13 @@ def parse_instant(value: object) -> datetime | None:
     elif isinstance(value, str):
         text = value.strip()
         try:
-            moment = datetime.fromtimestamp(float(text), UTC)
+            seconds = float(text)
         except ValueError:
             moment = _parse_iso(text)
+        else:
+            if not math.isfinite(seconds):
+                raise ValueError("not a finite epoch time")
+            moment = datetime.fromtimestamp(seconds, UTC)
     else:
         raise ValueError("expected an ISO-8601 date or epoch seconds")
     if moment.tzinfo is None:

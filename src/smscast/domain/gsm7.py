@@ -100,7 +100,9 @@ def decode_septets(data: bytes) -> str:
         if septet > 0x7F:
             raise ValueError(f"byte 0x{septet:02X} is not a septet")
         if escaped:
-            chars.append(_DECODE_EXTENSION.get(septet, BASIC_TABLE[septet]))
+            # ESC ESC leads to a further table receivers without it show as a space.
+            fallback = " " if septet == ESCAPE else BASIC_TABLE[septet]
+            chars.append(_DECODE_EXTENSION.get(septet, fallback))
             escaped = False
         elif septet == ESCAPE:
             escaped = True

@@ -10,8 +10,10 @@ from smscast.errors import ValidationFailed
 PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)
 PRICE_CURRENCY = "EUR"
-# Far above any real balance; keeps every amount inside NUMERIC(20, 6).
+# Far above any real balance. Every amount and balance stays at most 1e9 with 6 places:
+# 1e15 millionths < 2**53, so a JSON number (a double) carries it exactly.
 MAX_AMOUNT = Decimal("1000000000")
+MAX_BALANCE = MAX_AMOUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,8 @@ def parse_amount(
         ) from None
     if not amount.is_finite():
         raise ValidationFailed(f"{field} must be finite", properties={field: "not finite"})
+    if abs(amount) > MAX_AMOUNT:  # before quantize, which fails past 28 digits
+        raise ValidationFailed(f"{field} is too large", properties={field: "too large"})
     if amount.quantize(QUANTUM, rounding=ROUND_HALF_UP) != amount:
         raise ValidationFailed(
             f"{field} has more than {PLACES} decimal places", properties={field: "too precise"}

@@ -69,7 +69,10 @@ def layout(text: str) -> Layout:
         if cost <= 160:
             return Layout(Encoding.GSM7, cost, ((0, length),))
         return Layout(Encoding.GSM7, cost, _septet_bounds(septets))
-    units = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    try:
+        units = len(text.encode("utf-16-le")) // 2
+    except UnicodeEncodeError:
+        raise ValueError("text contains an unpaired UTF-16 surrogate") from None
     if units == length:
         return Layout(Encoding.UCS2, length, _even_bounds(length, 70, 67))
     if units <= 70:

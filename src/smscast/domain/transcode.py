@@ -6,6 +6,7 @@ because no library does GSM-specific look-alike transcoding.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -31,7 +32,10 @@ _SPACES: Final = dict.fromkeys(
 
 # Zero-width characters vanish: ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen.
 # A literal ESC (U+001B) deliberately has no replacement: the body is then not transcodable.
-_INVISIBLE: Final = dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", "")
+# Directional marks (LRM, RLM) and the invisible math operators U+2061-U+2064 too.
+_INVISIBLE: Final = dict.fromkeys(
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u2061\u2062\u2063\u2064", ""
+)
 
 # Greek → capital GSM look-alike: a Latin capital where one looks the same, else the GSM Greek
 # capital. Accented Greek is derived below by dropping the accent.
@@ -78,7 +82,8 @@ _EXPLICIT: Final = {**_PUNCTUATION, **_SPACES, **_INVISIBLE, **_GREEK, **_LATIN}
 
 # Letters whose accents are dropped, found through their canonical decomposition: Latin-1
 # Supplement, Latin Extended-A/B, Greek and Coptic, Latin Extended Additional (Vietnamese).
-_DECOMPOSED_RANGES: Final = (range(0xC0, 0x250), range(0x370, 0x400), range(0x1E00, 0x1F00))
+# Latin-1 Supplement, Latin Extended-A/B, Greek, Latin Extended Additional, Greek Extended.
+_DECOMPOSED_RANGES: Final = (range(0xC0, 0x250), range(0x370, 0x400), range(0x1E00, 0x2000))
 
 
 def _nearest(text: str) -> str | None:
@@ -110,6 +115,11 @@ REPLACEMENTS: Final[Mapping[str, str]] = MappingProxyType(
     {**_derived(cp for r in _DECOMPOSED_RANGES for cp in r), **_EXPLICIT}
 )
 
+# Combining marks: the general category Mn over the blocks where Latin and Greek use them.
+_COMBINING_RE: Final = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+
 # Any character neither GSM nor replaceable: one regex scan decides "not transcodable".
 _UNTRANSCODABLE_RE: Final = char_class(GSM_CHARACTERS | frozenset(REPLACEMENTS), negate=True)
 
@@ -136,6 +146,9 @@ def transcode(body: str) -> str | None:
     returns itself."""
     if NON_GSM_RE.search(body) is None:
         return body
+    if _COMBINING_RE.search(body) is not None:
+        # Decomposed accents ("e" + U+0301): compose what Unicode can, drop the rest.
+        body = _COMBINING_RE.sub("", unicodedata.normalize("NFC", body))
     if _UNTRANSCODABLE_RE.search(body) is not None:
         return None
     return body.translate(_TRANSLATE)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.clock import Clock
-from smscast.domain.money import parse_amount
+from smscast.domain.money import MAX_BALANCE, parse_amount
 from smscast.errors import NotFoundInStore, ValidationFailed
 from smscast.services.auth import AuthService, IssuedApplication
 from smscast.store import accounts as q
@@ -145,7 +145,9 @@ class AccountService:
         description: str,
     ) -> LedgerEntry:
         moved = await q.move_balance(conn, account_id, amount)
-        if moved is None:  # only a negative amount can be refused
+        if moved is None:
+            if amount > 0:
+                raise ValidationFailed(f"a balance cannot exceed {MAX_BALANCE}")
             raise ValidationFailed("the balance cannot go below zero")
         before, after = moved
         return await q.insert_ledger_entry(

@@ -51,6 +51,13 @@ class Principal:
             raise Forbidden(f"this token lacks the '{scope.value}' scope")
 
 
+def _looks_like_id(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
 def parse_scopes(raw: str | None) -> frozenset[str]:
     """Scopes from a space- or comma-separated string; empty means none were asked for."""
     if not raw:
@@ -121,6 +128,7 @@ class AuthService:
         name: str | None = None,
         scopes: frozenset[str] | None = None,
         token_lifetime_seconds: int | None = None,
+        transcode: str = "auto",
     ) -> IssuedApplication:
         secret_hash, plain = await self.prepare_secret()
         try:
@@ -140,6 +148,7 @@ class AuthService:
                     secret_hash=secret_hash,
                     scopes=scopes,
                     token_lifetime_seconds=token_lifetime_seconds,
+                    transcode=transcode,
                 )
         except IntegrityError as exc:
             raise ValidationFailed(
@@ -158,8 +167,10 @@ class AuthService:
         self, client_id: str, client_secret: str, grant_type: str | None, scope: str | None
     ) -> GrantedToken:
         """The client-credentials grant. Bad credentials are 401; a bad request is 400."""
-        async with self._db.read() as conn:
-            app = await q.get_application(conn, client_id)
+        app = None
+        if _looks_like_id(client_id):
+            async with self._db.read() as conn:
+                app = await q.get_application(conn, client_id)
         verified = await self._hasher.verify(app.secret_hash if app else None, client_secret)
         if app is None or not verified:
             raise OAuthError(401, "Unauthorized", "Bad credentials")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from smscast.domain.money import PRICE_CURRENCY, Currency, convert_from_eur, currency
 from smscast.domain.prices import PriceRow, parse_price_csv
-from smscast.errors import NotFoundInStore, ValidationFailed
+from smscast.errors import ConfigError, NotFoundInStore, ValidationFailed
 from smscast.store import accounts as account_queries
 from smscast.store import prices as q
 from smscast.store.db import Database
@@ -50,7 +50,10 @@ class PriceService:
 
     def _initial_lines(self) -> list[str]:
         if self._prices_file is not None:
-            return self._prices_file.read_text(encoding="utf-8").splitlines()
+            try:
+                return self._prices_file.read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"prices_file {self._prices_file}: {exc}") from exc
         return default_price_lines()
 
     async def import_lines(self, lines: Iterable[str], account: str | None = None) -> int:

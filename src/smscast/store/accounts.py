@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Row, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smscast.domain.money import MAX_BALANCE
 from smscast.store.tables import accounts, ledger
 from smscast.types import AccountId, LedgerKind
 
@@ -115,6 +116,8 @@ async def move_balance(
     )
     if not allow_negative and delta < 0:
         stmt = stmt.where(accounts.c.balance >= -delta)
+    if delta > 0:
+        stmt = stmt.where(accounts.c.balance <= MAX_BALANCE - delta)
     after = (await conn.execute(stmt)).scalar_one_or_none()
     if after is None:
         return None

@@ -18,7 +18,6 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-
 # json.dumps with options builds a new encoder per call; one encoder is several times faster.
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

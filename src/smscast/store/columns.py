@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+_SAFE_OPERATORS: Final = frozenset(
+    {operators.add, operators.sub, operators.eq, operators.ne, operators.lt, operators.le,
+     operators.gt, operators.ge}
+)  # fmt: skip
 MONEY_PLACES = 6
 _MICROS = Decimal(10) ** MONEY_PLACES
 _QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
@@ -49,6 +54,10 @@ class Money(TypeDecorator[Decimal]):
         return Decimal(value).quantize(_QUANTUM)
 
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        # Literals next to a Money column are bound as Money (millionths on SQLite), which is
+        # right for +, - and comparisons and wrong for * and /: do those in Python.
+        if op not in _SAFE_OPERATORS:
+            raise TypeError(f"Money supports only +, - and comparisons in SQL, not {op}")
         return self
 
 

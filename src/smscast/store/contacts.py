@@ -222,9 +222,7 @@ async def stream_contacts(
         query = query.join(group_members, group_members.c.contact_id == contacts.c.id).where(
             group_members.c.group_id == group_id
         )
-    result = await conn.stream(
-        query.order_by(contacts.c.id).execution_options(yield_per=batch)
-    )
+    result = await conn.stream(query.order_by(contacts.c.id).execution_options(yield_per=batch))
     async for partition in result.partitions(batch):
         yield [_contact(r) for r in partition]
 

@@ -37,6 +37,15 @@ class Database:
         self.options = options
         self.engine = _create_engine(options)
         self._writer = self.engine.execution_options(**{_WRITE: True})
+        # Reads see one snapshot on PostgreSQL too (its default, READ COMMITTED, gives each
+        # statement its own): a balance and its ledger read together must agree.
+        self._reader = (
+            self.engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
 
     @property
     def dialect(self) -> str:
@@ -55,7 +64,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (a consistent snapshot on both databases)."""
-        async with self.engine.begin() as conn:
+        async with self._reader.begin() as conn:
             yield conn
 
     async def ping(self) -> None:

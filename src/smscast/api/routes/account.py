@@ -10,6 +10,7 @@ from smscast.api.deps import AccountCaller, ServicesDep
 from smscast.api.errors import validation_failed
 from smscast.api.formats import parse_instant
 from smscast.api.pages import PageDep, page_body
+from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import (
     BalanceOut,
     CountryPricesOut,
@@ -21,7 +22,7 @@ from smscast.api.schemas import (
 from smscast.domain.money import currency
 from smscast.errors import ValidationFailed
 
-router = APIRouter(tags=["account"])
+router = APIRouter(tags=["account"], route_class=SafeTextRoute)
 
 
 @router.get("/accounts/me/balance", response_model=BalanceOut)

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse, Response
 from smscast.api.bodies import ids_from, list_from, object_from
 from smscast.api.deps import ContactCaller, ServicesDep
 from smscast.api.pages import PageDep, page_body
+from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import ContactOut, UpdatedOut
 from smscast.errors import ContactNotFound
 
-router = APIRouter(tags=["contacts"])
+router = APIRouter(tags=["contacts"], route_class=SafeTextRoute)
 
 JsonBody = Annotated[Any, Body()]
 

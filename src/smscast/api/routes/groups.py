@@ -10,9 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from smscast.api.bodies import ids_from, names_from, object_from
 from smscast.api.deps import ContactCaller, ServicesDep
 from smscast.api.pages import PageDep, page_body
+from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import ContactOut, GroupOut
 
-router = APIRouter(tags=["groups"])
+router = APIRouter(tags=["groups"], route_class=SafeTextRoute)
 
 JsonBody = Annotated[Any, Body()]
 

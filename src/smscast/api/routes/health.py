@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from smscast.api.deps import ServicesDep
+from smscast.api.routing import SafeTextRoute
 from smscast.errors import StoreError
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=SafeTextRoute)
 
 
 @router.get("/health")

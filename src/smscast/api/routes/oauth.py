@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from smscast.api.deps import ServicesDep
+from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import TokenOut
 from smscast.errors import OAuthError
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=SafeTextRoute)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str]:

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from smscast.api.deps import ServicesDep, SmsCaller
+from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import AnalyzeIn, AnalyzeOut, BodyAnalysisOut
 
-router = APIRouter(tags=["sms"])
+router = APIRouter(tags=["sms"], route_class=SafeTextRoute)
 
 
 @router.post("/sms/analyze", response_model=AnalyzeOut, response_model_exclude_none=True)
