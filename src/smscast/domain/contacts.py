@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 from smscast.domain.numbers import Recipient, parse_recipient
 
@@ -114,9 +114,9 @@ def check_mobile(raw: object) -> Recipient:
     return recipient
 
 
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    """One good CSV row, ready to upsert: the mobile is already E.164."""
+class ImportRow(NamedTuple):
+    """One good CSV row, ready to upsert: the mobile is already E.164. (A tuple: a million
+    of them are made per million-row import.)"""
 
     line: int
     mobile: str
@@ -125,7 +125,7 @@ class ImportRow:
     last_name: str | None
     email: str | None
     vip: bool | None
-    labels: dict[str, str | int | float] = field(default_factory=dict)
+    labels: dict[str, str | int | float]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ running the same file again converges to the same address book.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -91,10 +92,27 @@ class ContactImporter:
         label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
         rows = RowReader(header, label_types)
         seen: set[str] = set()
+        batches = _batches(reader, BATCH)
+
+        def read_next() -> tuple[_Prepared, int] | None:
+            batch = next(batches, None)
+            if batch is None:
+                return None
+            return _read_batch(rows, batch, seen, summary), len(batch)
+
+        # Two stages in step: while batch N is written (SQLite's thread or PostgreSQL's
+        # process), a worker thread parses and validates batch N+1. Writes stay in order,
+        # so batch N+1's look-up of existing numbers sees batch N.
         done = 0
-        for batch in _batches(reader, BATCH):
-            await self._batch(account_id, rows, batch, group_id, seen, summary)
-            done += len(batch)
+        item = await asyncio.to_thread(read_next)
+        while item is not None:
+            prepared, size = item
+            write = asyncio.create_task(self._write(account_id, prepared, group_id, summary))
+            try:
+                item = await asyncio.to_thread(read_next)
+            finally:
+                await write
+            done += size
             if progress is not None:
                 progress(done)
         if summary.created >= ANALYZE_AFTER:
@@ -127,34 +145,14 @@ class ContactImporter:
                     summary.group_created = True
         return types, group_id
 
-    async def _batch(
+    async def _write(
         self,
         account_id: AccountId,
-        reader: RowReader,
-        batch: list[tuple[int, list[str]]],
+        prepared: _Prepared,
         group_id: int | None,
-        seen: set[str],
         summary: ImportSummary,
     ) -> None:
-        at = reader.mobile_at
-        recipients = parse_recipients([cells[at] if len(cells) > at else "" for _, cells in batch])
-        merged: dict[str, ImportRow] = {}
-        first_here: set[str] = set()
-        for (line, cells), recipient in zip(batch, recipients, strict=True):
-            parsed = reader.read(line, cells, recipient)
-            if isinstance(parsed, RowProblem):
-                summary.invalid += 1
-                if len(summary.problems) < MAX_LISTED_PROBLEMS:
-                    summary.problems.append(parsed)
-                continue
-            if parsed.mobile in seen:
-                summary.duplicates += 1
-                earlier = merged.get(parsed.mobile)
-                merged[parsed.mobile] = _merge(earlier, parsed) if earlier else parsed
-                continue
-            seen.add(parsed.mobile)
-            first_here.add(parsed.mobile)
-            merged[parsed.mobile] = parsed
+        merged, first_here = prepared
         if not merged:
             return
         now = self._clock.now()
@@ -202,6 +200,39 @@ class ContactImporter:
         # earlier batch is already counted (as created or updated) plus as a duplicate.
         summary.created += len(fresh)
         summary.updated += sum(1 for m in existing if m in first_here)
+
+
+# Rows to write keyed by number, and the numbers this batch saw first in the file.
+_Prepared = tuple[dict[str, ImportRow], set[str]]
+
+
+def _read_batch(
+    reader: RowReader,
+    batch: list[tuple[int, list[str]]],
+    seen: set[str],
+    summary: ImportSummary,
+) -> _Prepared:
+    """Validate one batch (pure Python, run off the event loop)."""
+    at = reader.mobile_at
+    recipients = parse_recipients([cells[at] if len(cells) > at else "" for _, cells in batch])
+    merged: dict[str, ImportRow] = {}
+    first_here: set[str] = set()
+    for (line, cells), recipient in zip(batch, recipients, strict=True):
+        parsed = reader.read(line, cells, recipient)
+        if isinstance(parsed, RowProblem):
+            summary.invalid += 1
+            if len(summary.problems) < MAX_LISTED_PROBLEMS:
+                summary.problems.append(parsed)
+            continue
+        if parsed.mobile in seen:
+            summary.duplicates += 1
+            earlier = merged.get(parsed.mobile)
+            merged[parsed.mobile] = _merge(earlier, parsed) if earlier else parsed
+            continue
+        seen.add(parsed.mobile)
+        first_here.add(parsed.mobile)
+        merged[parsed.mobile] = parsed
+    return merged, first_here
 
 
 def _batches(reader: Iterator[list[str]], size: int) -> Iterator[list[tuple[int, list[str]]]]:

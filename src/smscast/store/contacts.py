@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,14 +140,15 @@ async def existing_by_mobile(
         for mobile, contact_id, values in rows:
             found[mobile] = (ContactId(contact_id), dict(values or {}))
         return found
-    for chunk in chunks(mobiles):
-        rows = await conn.execute(
-            select(contacts.c.mobile, contacts.c.id, contacts.c.labels).where(
-                contacts.c.account_id == account_id, contacts.c.mobile.in_(chunk)
-            )
-        )
-        for mobile, contact_id, values in rows:
-            found[mobile] = (ContactId(contact_id), dict(values or {}))
+    # SQLite: one JSON array parameter walked by json_each, rather than thousands of
+    # bound parameters that SQLAlchemy would expand and process one by one.
+    rows = await conn.exec_driver_sql(
+        "SELECT mobile, id, labels FROM contacts"
+        " WHERE account_id = ? AND mobile IN (SELECT value FROM json_each(?))",
+        (account_id, json.dumps(list(mobiles))),
+    )
+    for mobile, contact_id, values in rows:
+        found[mobile] = (ContactId(contact_id), json.loads(values) if values else {})
     return found
 
 
