@@ -116,13 +116,13 @@ async def run_backend(name: str, url: str, path: Path, count: int) -> None:
             ids = [
                 r[0]
                 for r in await conn.execute(
-                    text("SELECT contact_id FROM group_members WHERE group_id = :g"), {"g": group}
+                    text("SELECT contact_pk FROM group_members WHERE group_id = :g"), {"g": group}
                 )
             ]
             now = Bulk(conn).timestamp(SystemClock().now())
             black = [(c, "Sms", account.id, now) for c in ids[::20]]
             await Bulk(conn).insert(
-                blacklist, ("contact_id", "service", "account_id", "created_at"), black
+                blacklist, ("contact_pk", "service", "account_id", "created_at"), black
             )
             await conn.exec_driver_sql("ANALYZE")
 
@@ -137,7 +137,7 @@ async def run_backend(name: str, url: str, path: Path, count: int) -> None:
         async def bare_index() -> float:
             async with services.db.read() as conn:
                 started = time.perf_counter()
-                query = gq.select(group_members.c.contact_id).where(
+                query = gq.select(group_members.c.contact_pk).where(
                     group_members.c.group_id == group
                 )
                 total = 0

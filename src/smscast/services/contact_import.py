@@ -30,7 +30,6 @@ from smscast.store import groups as gq
 from smscast.store.bulk import Bulk
 from smscast.store.db import Database
 from smscast.store.tables import contacts as contacts_table
-from smscast.store.tables import group_members
 from smscast.types import AccountId
 
 BATCH = 5000
@@ -196,11 +195,7 @@ class ContactImporter:
             for rows in updates.values():
                 await q.update_contacts_by_id(conn, rows)
             if group_id is not None:
-                # New contacts cannot be members yet: straight in. Existing ones may be.
-                await bulk.insert(
-                    group_members, ("group_id", "contact_id"), [(group_id, i) for i in new_ids]
-                )
-                await gq.add_members(conn, group_id, [c for c, _ in existing.values()])
+                await gq.add_members(conn, group_id, [*new_ids, *(c for c, _ in existing.values())])
         # Counted after the commit: a failed batch counts nothing. A number first seen in an
         # earlier batch is already counted (as created or updated) plus as a duplicate.
         summary.created += len(fresh)

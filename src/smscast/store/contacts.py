@@ -163,7 +163,7 @@ async def contact_page(
     rows = await conn.execute(
         select(contacts)
         .where(contacts.c.account_id == account_id)
-        .order_by(contacts.c.id)
+        .order_by(contacts.c.pk)
         .offset(offset)
         .limit(limit)
     )
@@ -181,8 +181,8 @@ async def delete_contacts(conn: AsyncConnection, account_id: AccountId, ids: Seq
 
 
 async def delete_contacts_in_groups(conn: AsyncConnection, group_ids: Sequence[int]) -> int:
-    members = select(group_members.c.contact_id).where(group_members.c.group_id.in_(group_ids))
-    result = await conn.execute(delete(contacts).where(contacts.c.id.in_(members)))
+    members = select(group_members.c.contact_pk).where(group_members.c.group_id.in_(group_ids))
+    result = await conn.execute(delete(contacts).where(contacts.c.pk.in_(members)))
     return result.rowcount or 0
 
 
@@ -191,9 +191,10 @@ async def groups_of(conn: AsyncConnection, contact_ids: Sequence[str]) -> dict[s
     found: dict[str, list[str]] = {}
     for chunk in chunks(contact_ids):
         rows = await conn.execute(
-            select(group_members.c.contact_id, groups.c.name)
+            select(contacts.c.id, groups.c.name)
+            .join(group_members, group_members.c.contact_pk == contacts.c.pk)
             .join(groups, groups.c.id == group_members.c.group_id)
-            .where(group_members.c.contact_id.in_(chunk))
+            .where(contacts.c.id.in_(chunk))
             .order_by(groups.c.name)
         )
         for contact_id, name in rows:
@@ -206,8 +207,9 @@ async def services_of(conn: AsyncConnection, contact_ids: Sequence[str]) -> dict
     found: dict[str, list[str]] = {}
     for chunk in chunks(contact_ids):
         rows = await conn.execute(
-            select(blacklist.c.contact_id, blacklist.c.service)
-            .where(blacklist.c.contact_id.in_(chunk))
+            select(contacts.c.id, blacklist.c.service)
+            .join(blacklist, blacklist.c.contact_pk == contacts.c.pk)
+            .where(contacts.c.id.in_(chunk))
             .order_by(blacklist.c.service)
         )
         for contact_id, service in rows:
@@ -221,10 +223,10 @@ async def stream_contacts(
     """Every contact of the account (or of one group), in batches, for export."""
     query = select(contacts).where(contacts.c.account_id == account_id)
     if group_id is not None:
-        query = query.join(group_members, group_members.c.contact_id == contacts.c.id).where(
+        query = query.join(group_members, group_members.c.contact_pk == contacts.c.pk).where(
             group_members.c.group_id == group_id
         )
-    result = await conn.stream(query.order_by(contacts.c.id).execution_options(yield_per=batch))
+    result = await conn.stream(query.order_by(contacts.c.pk).execution_options(yield_per=batch))
     async for partition in result.partitions(batch):
         yield [_contact(r) for r in partition]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 18:25:59.497160
+Create Date: 2026-11-28 18:52:18.237268
 """
 
 from collections.abc import Sequence
@@ -22,6 +22,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "contacts",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("account_id", sa.String(length=36), nullable=False),
         sa.Column("mobile", sa.String(length=16), nullable=False),
@@ -40,13 +46,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_contacts_account_id_accounts")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_contacts")),
         sa.UniqueConstraint("account_id", "mobile", name=op.f("uq_contacts_account_id_mobile")),
-        sqlite_with_rowid=False,
+        sa.UniqueConstraint("id", name=op.f("uq_contacts_id")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_contacts_account_id_id"), ["account_id", "id"], unique=False
+            batch_op.f("ix_contacts_account_id_pk"), ["account_id", "pk"], unique=False
         )
 
     op.create_table(
@@ -86,7 +92,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "blacklist",
-        sa.Column("contact_id", sa.String(length=36), nullable=False),
+        sa.Column(
+            "contact_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("service", sa.String(length=16), nullable=False),
         sa.Column("account_id", sa.String(length=36), nullable=False),
         sa.Column("created_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=False),
@@ -94,12 +102,12 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name=op.f("fk_blacklist_account_id_accounts")
         ),
         sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_blacklist_contact_id_contacts"),
+            ["contact_pk"],
+            ["contacts.pk"],
+            name=op.f("fk_blacklist_contact_pk_contacts"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("contact_id", "service", name=op.f("pk_blacklist")),
+        sa.PrimaryKeyConstraint("contact_pk", "service", name=op.f("pk_blacklist")),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("blacklist", schema=None) as batch_op:
@@ -110,11 +118,13 @@ def upgrade() -> None:
     op.create_table(
         "group_members",
         sa.Column("group_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("contact_id", sa.String(length=36), nullable=False),
+        sa.Column(
+            "contact_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_group_members_contact_id_contacts"),
+            ["contact_pk"],
+            ["contacts.pk"],
+            name=op.f("fk_group_members_contact_pk_contacts"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -123,18 +133,18 @@ def upgrade() -> None:
             name=op.f("fk_group_members_group_id_groups"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("group_id", "contact_id", name=op.f("pk_group_members")),
+        sa.PrimaryKeyConstraint("group_id", "contact_pk", name=op.f("pk_group_members")),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("group_members", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_group_members_contact_id"), ["contact_id"], unique=False
+            batch_op.f("ix_group_members_contact_pk"), ["contact_pk"], unique=False
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("group_members", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_group_members_contact_id"))
+        batch_op.drop_index(batch_op.f("ix_group_members_contact_pk"))
 
     op.drop_table("group_members")
     with op.batch_alter_table("blacklist", schema=None) as batch_op:
@@ -144,6 +154,6 @@ def downgrade() -> None:
     op.drop_table("labels")
     op.drop_table("groups")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contacts_account_id_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_account_id_pk"))
 
     op.drop_table("contacts")
