@@ -141,7 +141,7 @@ async def run_backend(name: str, url: str, path: Path, count: int) -> None:
                     group_members.c.group_id == group
                 )
                 total = 0
-                async for rows in Bulk(conn).stream(query, 2000):
+                async for rows in Bulk(conn).stream(query, 1000):
                     total += len(rows)
                 return total / (time.perf_counter() - started)
 

@@ -42,3 +42,50 @@ async def test_members_minus_blacklist_deduplicated(services: Services, make_acc
     assert {m.first_name for m in only_a} == {"n0", "n2"}
     assert all(m.labels() == {} for m in both)
     assert stolen == []
+
+
+async def test_members_read_only_the_columns_asked_for(
+    services: Services, make_account: MakeAccount
+):
+    account = (await make_account()).account_id
+    c = services.contacts
+    await c.add_labels(account, [{"name": "city", "type": "Text"}])
+    made = await c.create(
+        account,
+        {
+            "mobile": "+306912345600",
+            "firstName": "Maria",
+            "lastName": "P",
+            "email": "m@example.com",
+            "labels": [{"name": "city", "value": "Αθήνα"}],
+        },
+    )
+    group = await c.create_group(account, "G")
+    await c.add_members(account, "G", [made.contact.id])
+    seen = {}
+    async with services.db.read() as conn:
+        for names in (True, False):
+            for labels in (True, False):
+                rows = [
+                    m
+                    async for batch in gq.stream_members(
+                        conn, account, [group.id], with_names=names, with_labels=labels
+                    )
+                    for m in batch
+                ]
+                assert len(rows) == 1
+                seen[(names, labels)] = rows[0]
+    full = seen[(True, True)]
+    assert (full.mobile, full.country, full.first_name, full.email) == (
+        "+306912345600",
+        "GR",
+        "Maria",
+        "m@example.com",
+    )
+    assert full.labels() == {"city": "Αθήνα"}
+    assert seen[(False, True)].first_name == ""
+    assert seen[(False, True)].labels() == {"city": "Αθήνα"}
+    assert seen[(True, False)].last_name == "P"
+    assert seen[(True, False)].labels() == {}
+    bare = seen[(False, False)]
+    assert (bare.contact_id, bare.first_name, bare.labels()) == (made.contact.id, "", {})
