@@ -18,6 +18,7 @@
     ├── ConfigError                 settings or carrier configuration unusable
     ├── NotFoundInStore             admin look-ups (CLI) that found nothing
     └── StoreError                  a database failure, wrapping its cause with ``from``
+        └── StoreConflict           a bulk write hit an existing unique key
 
 Mapping to HTTP happens in exactly one place: ``smscast.api.errors``.
 """
@@ -165,3 +166,7 @@ class NotFoundInStore(SmscastError):
 
 class StoreError(SmscastError):
     """A database operation failed for a reason that is not the caller's fault."""
+
+
+class StoreConflict(StoreError):
+    """A bulk write met a unique key that already exists (the transaction is lost)."""

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from smscast.clock import Clock
 from smscast.domain.contacts import (
     ContactFieldError,
@@ -23,13 +25,14 @@ from smscast.domain.contacts import (
     csv_header,
 )
 from smscast.domain.numbers import parse_recipients
-from smscast.errors import ValidationFailed
+from smscast.errors import StoreConflict, ValidationFailed
 from smscast.ids import uuid7_batch
 from smscast.store import contacts as q
 from smscast.store import groups as gq
 from smscast.store.bulk import Bulk
 from smscast.store.db import Database
 from smscast.store.tables import contacts as contacts_table
+from smscast.store.tables import group_members
 from smscast.types import AccountId
 
 BATCH = 5000
@@ -89,6 +92,8 @@ class ContactImporter:
         except ContactFieldError as exc:
             raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
         label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
+        async with self._db.read() as conn:
+            started_empty = await q.count_contacts(conn, account_id) == 0
         rows = RowReader(header, label_types)
         seen: set[str] = set()
         batches = _batches(reader, BATCH)
@@ -107,7 +112,9 @@ class ContactImporter:
         item = await asyncio.to_thread(read_next)
         while item is not None:
             prepared, size = item
-            write = asyncio.create_task(self._write(account_id, prepared, group_id, summary))
+            write = asyncio.create_task(
+                self._write(account_id, prepared, group_id, summary, started_empty)
+            )
             try:
                 item = await asyncio.to_thread(read_next)
             finally:
@@ -155,22 +162,45 @@ class ContactImporter:
         prepared: _Prepared,
         group_id: int | None,
         summary: ImportSummary,
+        started_empty: bool,
+    ) -> None:
+        if not prepared[0]:
+            return
+        try:
+            await self._write_once(account_id, prepared, group_id, summary, trust_new=started_empty)
+        except (IntegrityError, StoreConflict):
+            # A number this import believed new was added meanwhile (by the API or another
+            # import): the batch rolled back whole; write it again, looking every number up.
+            await self._write_once(account_id, prepared, group_id, summary, trust_new=False)
+
+    async def _write_once(
+        self,
+        account_id: AccountId,
+        prepared: _Prepared,
+        group_id: int | None,
+        summary: ImportSummary,
+        *,
+        trust_new: bool,
     ) -> None:
         merged, first_here = prepared
-        if not merged:
-            return
         now = self._clock.now()
         async with self._db.write() as conn:
-            existing = await q.existing_by_mobile(conn, account_id, list(merged))
+            # Into an account that was empty when the import began, a number first seen in
+            # this batch cannot exist yet: only numbers repeated from earlier batches need
+            # looking up (a million-row first import then does no look-ups at all).
+            lookup = [m for m in merged if m not in first_here] if trust_new else list(merged)
+            existing = await q.existing_by_mobile(conn, account_id, lookup)
             fresh = [row for mobile, row in merged.items() if mobile not in existing]
             new_ids = uuid7_batch(now, len(fresh))
             bulk = Bulk(conn)
+            new_pks = await q.allocate_contact_keys(conn, len(fresh))
             stamp = bulk.timestamp(now)
             await bulk.insert(
                 contacts_table,
-                CONTACT_COLUMNS,
+                ("pk", *CONTACT_COLUMNS),
                 [
                     (
+                        new_pk,
                         new_id,
                         account_id,
                         row.mobile,
@@ -183,7 +213,7 @@ class ContactImporter:
                         stamp,
                         stamp,
                     )
-                    for new_id, row in zip(new_ids, fresh, strict=True)
+                    for new_pk, new_id, row in zip(new_pks, new_ids, fresh, strict=True)
                 ],
             )
             updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -195,7 +225,11 @@ class ContactImporter:
             for rows in updates.values():
                 await q.update_contacts_by_id(conn, rows)
             if group_id is not None:
-                await gq.add_members(conn, group_id, [*new_ids, *(c for c, _ in existing.values())])
+                # New contacts cannot be members yet and their keys are known: straight in.
+                await bulk.insert(
+                    group_members, ("group_id", "contact_pk"), [(group_id, k) for k in new_pks]
+                )
+                await gq.add_members(conn, group_id, [c for c, _ in existing.values()])
         # Counted after the commit: a failed batch counts nothing. A number first seen in an
         # earlier batch is already counted (as created or updated) plus as a duplicate.
         summary.created += len(fresh)

@@ -10,13 +10,17 @@ the caller's connection, inside the caller's transaction.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
+
+from smscast.errors import StoreConflict
 
 # json.dumps with options builds a new encoder per call; one encoder is several times faster.
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -55,12 +59,15 @@ class Bulk:
         if not rows:
             return
         driver = await self._driver()
-        if self.postgres:
-            await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
-            return
-        marks = ", ".join("?" for _ in columns)
-        names = ", ".join(f'"{c}"' for c in columns)
-        await driver.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        try:
+            if self.postgres:
+                await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
+                return
+            marks = ", ".join("?" for _ in columns)
+            names = ", ".join(f'"{c}"' for c in columns)
+            await driver.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        except (sqlite3.IntegrityError, asyncpg.UniqueViolationError) as exc:
+            raise StoreConflict(f"bulk insert into {table.name}: {exc}") from exc
 
     async def stream(self, query: Select[Any], batch: int) -> AsyncIterator[list[Any]]:
         """Rows of ``query`` in batches of tuples (asyncpg Records on PostgreSQL)."""

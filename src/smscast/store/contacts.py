@@ -260,3 +260,30 @@ async def refresh_statistics(conn: AsyncConnection) -> None:
     """After a bulk load, let PostgreSQL's planner see the new sizes (SQLite needs nothing)."""
     if conn.dialect.name == "postgresql":
         await conn.exec_driver_sql("ANALYZE contacts, group_members, blacklist")
+
+
+async def count_contacts(conn: AsyncConnection, account_id: AccountId) -> int:
+    query = select(func.count()).select_from(contacts).where(contacts.c.account_id == account_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def allocate_contact_keys(conn: AsyncConnection, count: int) -> list[int]:
+    """``count`` fresh values for ``contacts.pk``, for rows this transaction will insert.
+
+    Knowing the keys up front lets a bulk insert write memberships in the same pass. On
+    SQLite the caller holds the write lock (BEGIN IMMEDIATE), so the keys after the current
+    maximum are free; PostgreSQL hands them out from the column's sequence.
+    """
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = await conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('contacts', 'pk'))"
+                " FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        )
+        return [r[0] for r in rows]
+    top = (await conn.execute(select(func.coalesce(func.max(contacts.c.pk), 0)))).scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + count))
