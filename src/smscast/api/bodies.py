@@ -16,34 +16,29 @@ def ids_from(body: Any, *, field: str = "contacts") -> list[str]:
                 f"expected an array of ids or {{{field}: [ids]}}", properties={field: "required"}
             )
         body = body[field]
-    if not isinstance(body, list):
-        raise ValidationFailed("expected an array of ids", properties={"body": "not an array"})
-    ids: list[str] = []
-    for i, item in enumerate(body):
-        if isinstance(item, Mapping):
-            item = item.get("id")
-        if not isinstance(item, str) or not item:
-            raise ValidationFailed(
-                "each id must be a non-empty string", properties={f"[{i}]": "not an id"}
-            )
-        ids.append(item)
-    return ids
+    return _strings(body, key="id", what="id")
 
 
 def names_from(body: Any) -> list[str]:
     """Group names from ``["name", …]`` or ``[{"name": …}, …]``."""
+    return _strings(body, key="name", what="name")
+
+
+def _strings(body: Any, *, key: str, what: str) -> list[str]:
+    """Non-empty strings from an array of strings or of objects carrying them under ``key``."""
     if not isinstance(body, list):
-        raise ValidationFailed("expected an array of names", properties={"body": "not an array"})
-    names: list[str] = []
+        raise ValidationFailed(f"expected an array of {what}s", properties={"body": "not an array"})
+    found: list[str] = []
     for i, item in enumerate(body):
         if isinstance(item, Mapping):
-            item = item.get("name")
+            item = item.get(key)
         if not isinstance(item, str) or not item:
             raise ValidationFailed(
-                "each name must be a non-empty string", properties={f"[{i}]": "not a name"}
+                f"each {what} must be a non-empty string",
+                properties={f"[{i}]": f"not a valid {what}"},
             )
-        names.append(item)
-    return names
+        found.append(item)
+    return found
 
 
 def object_from(body: Any) -> Mapping[str, Any]:
