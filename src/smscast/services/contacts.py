@@ -35,7 +35,7 @@ from smscast.store import groups as gq
 from smscast.store.contacts import ContactRow
 from smscast.store.db import Database
 from smscast.store.groups import GroupRow
-from smscast.types import AccountId, ContactId
+from smscast.types import AccountId
 
 SERVICES = ("Sms",)
 MAX_GROUP_NAME = 100
@@ -374,7 +374,3 @@ def _contact_values(
     except ContactFieldError as exc:
         raise _field_error(exc) from None
     return values
-
-
-def contact_id(value: str) -> ContactId:
-    return ContactId(value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import Row, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.store.tables import blacklist, contacts, group_members, groups, labels
@@ -76,8 +76,6 @@ async def update_contacts_by_id(conn: AsyncConnection, rows: Sequence[dict[str, 
     """Bulk update: rows share one set of keys, ``contact_id`` picks the row."""
     if not rows:
         return
-    from sqlalchemy import bindparam
-
     columns = [key for key in rows[0] if key != "contact_id"]
     stmt = (
         update(contacts)
