@@ -215,7 +215,11 @@ class RowReader:
                 if last is not None and len(last) > MAX_NAME:
                     raise ContactFieldError("lastName", f"longer than {MAX_NAME} characters")
             if self._email is not None and (cell := cells[self._email]):
-                email = check_email(cell)
+                email = cell.strip()
+                if len(email) > MAX_NAME:
+                    raise ContactFieldError("email", f"longer than {MAX_NAME} characters")
+                if not _EMAIL.fullmatch(email):
+                    email = check_email(email)  # empty after strip, or the precise error
             if self._vip is not None and (cell := cells[self._vip]):
                 lowered = cell.strip().lower()
                 vip = (

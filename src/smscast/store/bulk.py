@@ -22,8 +22,18 @@ from sqlalchemy.sql import Select
 
 from smscast.errors import StoreConflict
 
-# json.dumps with options builds a new encoder per call; one encoder is several times faster.
+# json.dumps with options builds a new encoder per call; one encoder is several times faster,
+# and for the flat objects of label values, joining C-escaped strings is faster still.
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_string = json.encoder.encode_basestring
+
+
+def _encode_scalar(value: object) -> str:
+    if isinstance(value, str):
+        return str(_encode_string(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("not a flat scalar")
+    return _encode_json(value)
 
 
 class Bulk:
@@ -39,8 +49,18 @@ class Bulk:
         # The text form SQLAlchemy's SQLite DATETIME stores (UtcDateTime keeps UTC there).
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def json(self, value: Any) -> str:
-        return _encode_json(value) if value else "{}"
+    def json(self, value: dict[str, Any]) -> str:
+        """A flat {label: value} object as JSON text (a million calls per million rows)."""
+        if not value:
+            return "{}"
+        try:
+            return (
+                "{"
+                + ",".join(f"{_encode_string(k)}:{_encode_scalar(v)}" for k, v in value.items())
+                + "}"
+            )
+        except TypeError:
+            return _encode_json(value)
 
     def boolean(self, value: bool) -> Any:
         return value if self.postgres else int(value)
