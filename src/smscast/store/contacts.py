@@ -186,32 +186,33 @@ async def delete_contacts_in_groups(conn: AsyncConnection, group_ids: Sequence[i
 
 async def groups_of(conn: AsyncConnection, contact_ids: Sequence[str]) -> dict[str, list[str]]:
     """contact id → names of its groups (for showing contacts; no N+1)."""
-    found: dict[str, list[str]] = {}
-    for chunk in chunks(contact_ids):
-        rows = await conn.execute(
-            select(contacts.c.id, groups.c.name)
-            .join(group_members, group_members.c.contact_pk == contacts.c.pk)
-            .join(groups, groups.c.id == group_members.c.group_id)
-            .where(contacts.c.id.in_(chunk))
-            .order_by(groups.c.name)
-        )
-        for contact_id, name in rows:
-            found.setdefault(contact_id, []).append(name)
-    return found
+    query = (
+        select(contacts.c.id, groups.c.name)
+        .join(group_members, group_members.c.contact_pk == contacts.c.pk)
+        .join(groups, groups.c.id == group_members.c.group_id)
+        .order_by(groups.c.name)
+    )
+    return await _per_contact(conn, query, contact_ids)
 
 
 async def services_of(conn: AsyncConnection, contact_ids: Sequence[str]) -> dict[str, list[str]]:
     """contact id → services it is blacklisted for."""
+    query = (
+        select(contacts.c.id, blacklist.c.service)
+        .join(blacklist, blacklist.c.contact_pk == contacts.c.pk)
+        .order_by(blacklist.c.service)
+    )
+    return await _per_contact(conn, query, contact_ids)
+
+
+async def _per_contact(
+    conn: AsyncConnection, query: Any, contact_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """Run a (contact id, value) query for these contacts, collecting values per contact."""
     found: dict[str, list[str]] = {}
     for chunk in chunks(contact_ids):
-        rows = await conn.execute(
-            select(contacts.c.id, blacklist.c.service)
-            .join(blacklist, blacklist.c.contact_pk == contacts.c.pk)
-            .where(contacts.c.id.in_(chunk))
-            .order_by(blacklist.c.service)
-        )
-        for contact_id, service in rows:
-            found.setdefault(contact_id, []).append(service)
+        for contact_id, value in await conn.execute(query.where(contacts.c.id.in_(chunk))):
+            found.setdefault(contact_id, []).append(value)
     return found
 
 
