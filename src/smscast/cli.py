@@ -478,6 +478,11 @@ def _amount(value: Decimal) -> str:
 
 def main() -> None:
     """Entry point: one clear line and a non-zero exit for every expected failure."""
+    # phonenumbers compiles hundreds of per-region patterns; Python's own regex cache holds
+    # 512, so numbers of many countries keep recompiling them. Its pattern cache keeps them.
+    import phonenumbers
+
+    phonenumbers.enable_pattern_cache()
     try:
         app()
     except PriceListError as exc:
