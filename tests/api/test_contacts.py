@@ -298,3 +298,45 @@ async def test_needs_contact_scope(
                          ("GET", "/groups/my"), ("GET", "/contacts/labels/my")):  # fmt: skip
         response = await client.request(method, path, json={}, headers=sms_only)
         assert response.status_code == 403, path
+
+
+@pytest.mark.parametrize(
+    "value", ["1e1000000", "1e400", "1" + "0" * 400 + ".5", "-1e20", "1e-30", "NaN"]
+)
+async def test_number_labels_out_of_range_are_400_quickly(
+    client: httpx.AsyncClient, auth: dict[str, str], value: str
+):
+    await client.post("/contacts/labels/my", json=[{"name": "n", "type": "Number"}], headers=auth)
+    response = await client.post(
+        "/contacts/my",
+        json={"mobile": GREEK, "labels": [{"name": "n", "value": value}]},
+        headers=auth,
+    )
+    assert response.status_code == 400
+    assert "labels.n" in response.json()["properties"]
+    raw = b'{"mobile":"' + GREEK.encode() + b'","labels":[{"name":"n","value":1e400}]}'
+    as_number = await client.post(
+        "/contacts/my", content=raw, headers=auth | {"Content-Type": "application/json"}
+    )
+    assert as_number.status_code == 400
+    assert (await client.get("/contacts/my", headers=auth)).status_code == 200
+
+
+async def test_labels_cannot_shadow_built_in_fields(client: httpx.AsyncClient, auth):
+    for name in ("Mobile", "EMAIL", "first_name", "vip", "Country"):
+        response = await client.post(
+            "/contacts/labels/my", json=[{"name": name, "type": "Text"}], headers=auth
+        )
+        assert response.status_code == 409, name
+        assert response.json()["code"] == "409002006"
+
+
+async def test_a_label_value_can_be_cleared(client: httpx.AsyncClient, auth: dict[str, str]):
+    await client.post("/contacts/labels/my", json=[{"name": "n", "type": "Number"}], headers=auth)
+    made = await create(client, auth, mobile=GREEK, labels=[{"name": "n", "value": 3}])
+    assert made["labels"] == [{"name": "n", "type": "Number", "value": 3}]
+    cleared = await client.put(
+        f"/contacts/my/{made['id']}", json={"labels": [{"name": "n", "value": None}]}, headers=auth
+    )
+    assert cleared.status_code == 200
+    assert cleared.json()["labels"] == []

@@ -92,3 +92,21 @@ def test_number_labels_are_validated_on_import(smscast, tmp_path: Path):
     second = tmp_path / "second.csv"
     second.write_text("mobile,points\n+306912345601,many\n")
     assert "invalid 0" in smscast("contacts", "import", "acme", str(second)).stdout
+
+
+def test_unstorable_cells_are_bad_rows_not_a_failed_import(smscast, tmp_path: Path):
+    smscast("account", "create", "acme")
+    first = tmp_path / "labels.csv"
+    first.write_text("mobile,points\n+306912345600,1\n")
+    smscast("contacts", "import", "acme", str(first))
+    source = tmp_path / "odd.csv"
+    source.write_text(
+        "mobile,firstName\n+306912345601,ok\n+306912345602,nul\x00here\n+306912345603,fine\n",
+        encoding="utf-8",
+    )
+    result = smscast("contacts", "import", "acme", str(source))
+    assert "created 2, updated 0, duplicates 0, invalid 1" in result.stdout
+    assert "line 3: a cell holds a NUL" in result.stderr
+    bad_group = smscast("contacts", "import", "acme", str(source), "--group", "a/b", check=False)
+    assert bad_group.returncode == 1
+    assert "group names are 1-100 characters" in bad_group.stderr

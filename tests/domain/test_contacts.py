@@ -109,3 +109,9 @@ def test_number_labels(raw: object, expected: float):
 def test_number_labels_refuse_non_numbers(raw: object):
     with pytest.raises(ContactFieldError, match="number"):
         label_value("points", LabelType.NUMBER, raw)
+
+
+@pytest.mark.parametrize("raw", ["1e1000000", "1e16", -1e16, "1e-10", float("inf"), 10**20])
+def test_number_labels_are_bounded(raw: object):
+    with pytest.raises(ContactFieldError, match=r"range|finite"):
+        label_value("points", LabelType.NUMBER, raw)

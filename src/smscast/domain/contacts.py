@@ -29,9 +29,12 @@ DEFAULT_LABELS: Final = {
 MAX_NAME = 255
 MAX_LABEL_NAME = 100
 MAX_LABEL_VALUE = 1000
+# Number label values: magnitudes from 1e-9 to below 1e15 (exact as JSON numbers).
+MAX_LABEL_DIGITS = 15
 _LABEL_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .-]{0,99}")
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _TRUE: Final = frozenset({"true", "1", "yes", "y"})
 _FALSE: Final = frozenset({"false", "0", "no", "n", ""})
 
@@ -49,19 +52,29 @@ def valid_label_name(name: str) -> bool:
     return bool(_LABEL_NAME.fullmatch(name))
 
 
+def reserved_label_name(name: str) -> bool:
+    """Names a custom label cannot take: the defaults and the other CSV columns, compared as
+    the CSV header compares them (case and underscores folded)."""
+    folded = name.strip().lower().replace("_", "")
+    return folded in CSV_COLUMNS or folded in {n.lower() for n in DEFAULT_LABELS}
+
+
 def label_value(name: str, kind: LabelType, raw: object) -> str | int | float:
     """A custom label value as stored: text, or a number for ``Number`` labels."""
     if kind is LabelType.NUMBER:
         if isinstance(raw, bool):
             raise ContactFieldError(f"labels.{name}", "must be a number")
-        if isinstance(raw, (int, float)):
-            return raw
         try:
-            number = Decimal(str(raw).strip())
-        except InvalidOperation:
+            number = Decimal(raw) if isinstance(raw, int) else Decimal(str(raw).strip())
+        except (InvalidOperation, ValueError):
             raise ContactFieldError(f"labels.{name}", "must be a number") from None
         if not number.is_finite():
             raise ContactFieldError(f"labels.{name}", "must be a finite number")
+        # Bounded before any conversion: int(Decimal("1e1000000")) takes seconds, and a
+        # value past a double's exact range would not survive JSON.
+        # (adjusted() reads the exponent without arithmetic, which could overflow itself.)
+        if not number.is_zero() and not -9 <= number.adjusted() <= MAX_LABEL_DIGITS - 1:
+            raise ContactFieldError(f"labels.{name}", "out of range")
         return int(number) if number == number.to_integral_value() else float(number)
     if raw is None:
         return ""
@@ -194,6 +207,9 @@ class RowReader:
             return RowProblem(
                 line, f"mobile {cells[self.mobile_at]!r} is not a valid mobile number"
             )
+        for cell in cells:
+            if "\x00" in cell or _SURROGATE.search(cell):
+                return RowProblem(line, "a cell holds a NUL or an unpaired surrogate")
         labels: dict[str, str | int | float] = {}
         try:
             for name, at, kind in self._labels:

@@ -27,6 +27,7 @@ from smscast.domain.contacts import (
 from smscast.domain.numbers import parse_recipients
 from smscast.errors import StoreConflict, ValidationFailed
 from smscast.ids import uuid7_batch
+from smscast.services.contacts import check_group_name
 from smscast.store import contacts as q
 from smscast.store import groups as gq
 from smscast.store.bulk import Bulk
@@ -148,6 +149,7 @@ class ContactImporter:
             types = {name: LabelType(existing.get(name, "Text")) for name in label_columns}
             group_id = None
             if group is not None:
+                group = check_group_name(group)
                 found = await gq.get_groups(conn, account_id, [group])
                 if group in found:
                     group_id = found[group].id

@@ -19,6 +19,7 @@ from smscast.domain.contacts import (
     check_text,
     label_value,
     parse_vip,
+    reserved_label_name,
     valid_label_name,
 )
 from smscast.errors import (
@@ -147,7 +148,12 @@ class ContactService:
                         f"A contact with mobile {values['mobile']} already exists"
                     )
             values["updated_at"] = self._clock.now()
-            await q.update_contact(conn, account_id, current.id, values)
+            try:
+                await q.update_contact(conn, account_id, current.id, values)
+            except IntegrityError as exc:  # the number was taken by a concurrent request
+                raise DuplicateContact(
+                    f"A contact with mobile {values.get('mobile')} already exists"
+                ) from exc
             return (await self._views(conn, account_id, [current.id]))[0]
 
     async def delete(self, account_id: AccountId, contact_id: str) -> None:
@@ -191,13 +197,18 @@ class ContactService:
                 )
             if name.strip() in new:
                 raise DuplicateLabel(f"Label {name.strip()} is given twice")
+            if reserved_label_name(name):
+                raise DuplicateLabel(f"Label {name.strip()} is a built-in field")
             new[name.strip()] = kind
-        async with self._db.write() as conn:
-            existing = await self._label_types(conn, account_id)
-            clash = sorted(set(new) & set(existing))
-            if clash:
-                raise DuplicateLabel(f"Label {clash[0]} already exists")
-            await q.insert_labels(conn, account_id, new, self._clock.now())
+        try:
+            async with self._db.write() as conn:
+                existing = await self._label_types(conn, account_id)
+                clash = sorted(set(new) & set(existing))
+                if clash:
+                    raise DuplicateLabel(f"Label {clash[0]} already exists")
+                await q.insert_labels(conn, account_id, new, self._clock.now())
+        except IntegrityError as exc:  # created by a concurrent request
+            raise DuplicateLabel("A label with this name already exists") from exc
         return new
 
     # -- groups -----------------------------------------------------------------------
@@ -249,7 +260,7 @@ class ContactService:
         async with self._db.write() as conn:
             group = await self._group(conn, account_id, name)
             await self._require_contacts(conn, account_id, contact_ids)
-            await gq.remove_members(conn, group.id, list(dict.fromkeys(contact_ids)))
+            await gq.remove_members(conn, account_id, group.id, list(dict.fromkeys(contact_ids)))
             return await self._group(conn, account_id, name)
 
     async def members(
@@ -358,6 +369,9 @@ def _contact_values(
             kind = label_types.get(name)
             if kind is None:
                 raise ContactFieldError(f"labels.{name}", "no such label; create it first")
+            if item.get("value") is None or item.get("value") == "":
+                merged_labels.pop(name, None)  # null or empty clears the value
+                continue
             merged_labels[name] = label_value(name, LabelType(kind), item.get("value"))
         if require_mobile or given.get("mobile") is not None:
             recipient = check_mobile(given.get("mobile"))

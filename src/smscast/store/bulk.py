@@ -59,7 +59,7 @@ class Bulk:
                 + ",".join(f"{_encode_string(k)}:{_encode_scalar(v)}" for k, v in value.items())
                 + "}"
             )
-        except TypeError:
+        except (TypeError, ValueError):
             return _encode_json(value)
 
     def boolean(self, value: bool) -> Any:

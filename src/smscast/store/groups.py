@@ -123,17 +123,23 @@ async def add_members(conn: AsyncConnection, group_id: int, contact_ids: Sequenc
     )
 
 
-def _pks(contact_ids: Sequence[str]) -> Any:
-    return select(contacts.c.pk).where(contacts.c.id.in_(contact_ids)).scalar_subquery()
+def _pks(account_id: AccountId, contact_ids: Sequence[str]) -> Any:
+    return (
+        select(contacts.c.pk)
+        .where(contacts.c.account_id == account_id, contacts.c.id.in_(contact_ids))
+        .scalar_subquery()
+    )
 
 
-async def remove_members(conn: AsyncConnection, group_id: int, contact_ids: Sequence[str]) -> int:
+async def remove_members(
+    conn: AsyncConnection, account_id: AccountId, group_id: int, contact_ids: Sequence[str]
+) -> int:
     removed = 0
     for chunk in chunks(contact_ids):
         result = await conn.execute(
             delete(group_members).where(
                 group_members.c.group_id == group_id,
-                group_members.c.contact_pk.in_(_pks(chunk)),
+                group_members.c.contact_pk.in_(_pks(account_id, chunk)),
             )
         )
         removed += result.rowcount or 0
@@ -177,7 +183,7 @@ async def blacklist_add(
     for chunk in chunks(fresh):
         rows = select(
             contacts.c.pk, literal(service), literal(account_id), literal(now, UtcDateTime())
-        ).where(contacts.c.id.in_(chunk))
+        ).where(contacts.c.account_id == account_id, contacts.c.id.in_(chunk))
         await conn.execute(
             insert_ignoring_duplicates(conn, blacklist).from_select(
                 ["contact_pk", "service", "account_id", "created_at"], rows
@@ -195,7 +201,7 @@ async def blacklist_remove(
             delete(blacklist).where(
                 blacklist.c.account_id == account_id,
                 blacklist.c.service == service,
-                blacklist.c.contact_pk.in_(_pks(chunk)),
+                blacklist.c.contact_pk.in_(_pks(account_id, chunk)),
             )
         )
         removed += result.rowcount or 0
