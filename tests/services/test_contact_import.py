@@ -28,3 +28,52 @@ async def test_a_number_added_during_a_first_import_is_updated_not_lost(
     page, total = await services.contacts.page(account, offset=0, limit=10)
     assert total == 2
     assert all(view.groups == ["G"] for view in page)
+
+
+CSV = (
+    "mobile,firstName,lastName,email,vip,city\n"
+    "+306912345600,Μαρία,A,m@example.com,true,Αθήνα\n"
+    "+306912345601,B,,,no,\n"
+    "+306912345600,,C,,,Πάτρα\n"
+    "12345,Bad,,,,\n"
+    "+306912345602,D,,nope,,\n"
+    "+4915112345678,Hans,Müller,,1,Berlin\n"
+)
+
+
+async def test_the_worker_process_imports_exactly_like_the_thread(
+    services: Services, make_account: MakeAccount, tmp_path, monkeypatch
+):
+    import smscast.services.contact_import as module
+
+    monkeypatch.setattr(module, "BATCH", 2)  # several batches, duplicates across them
+    path = tmp_path / "contacts.csv"
+    path.write_text(CSV, encoding="utf-8")
+    results = []
+    for worker in (False, True):
+        account = (await make_account()).account_id
+        summary = await services.contact_import.run_file(account, path, group="G", worker=worker)
+        views, total = await services.contacts.page(account, offset=0, limit=100)
+        contacts = sorted(
+            (v.contact.mobile, v.contact.first_name, v.contact.last_name, v.contact.email,
+             v.contact.vip, v.contact.labels, tuple(v.groups))
+            for v in views
+        )  # fmt: skip
+        results.append(
+            (
+                summary.created,
+                summary.updated,
+                summary.duplicates,
+                summary.invalid,
+                [(p.line, p.problem) for p in summary.problems],
+                total,
+                contacts,
+            )
+        )
+    assert results[0] == results[1]
+    created, updated, duplicates, invalid, problems, total, contacts = results[1]
+    assert (created, updated, duplicates, invalid, total) == (3, 0, 1, 2, 3)
+    assert [line for line, _ in problems] == [5, 6]
+    assert contacts[0] == (
+        "+306912345600", "Μαρία", "C", "m@example.com", True, {"city": "Πάτρα"}, ("G",)
+    )  # fmt: skip

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import json
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +28,7 @@ from smscast.domain.contacts import (
     csv_header,
 )
 from smscast.domain.numbers import parse_recipients
-from smscast.errors import StoreConflict, ValidationFailed
+from smscast.errors import SmscastError, StoreConflict, ValidationFailed
 from smscast.ids import uuid7_batch
 from smscast.services.contacts import check_group_name
 from smscast.store import contacts as q
@@ -52,6 +55,8 @@ CONTACT_COLUMNS = (
 )
 MAX_LISTED_PROBLEMS = 1000
 ANALYZE_AFTER = 10_000
+# Files this large are validated in a child process (below it, start-up costs more).
+WORKER_FROM_BYTES = 4_000_000
 
 
 @dataclass(slots=True)
@@ -93,8 +98,6 @@ class ContactImporter:
         except ContactFieldError as exc:
             raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
         label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
-        async with self._db.read() as conn:
-            started_empty = await q.count_contacts(conn, account_id) == 0
         rows = RowReader(header, label_types)
         seen: set[str] = set()
         batches = _batches(reader, BATCH)
@@ -105,19 +108,67 @@ class ContactImporter:
                 return None
             return _read_batch(rows, batch, seen, summary), len(batch)
 
+        async def in_a_thread() -> AsyncIterator[tuple[_Prepared, int]]:
+            while (item := await asyncio.to_thread(read_next)) is not None:
+                yield item
+
+        await self._consume(account_id, in_a_thread(), group_id, summary, progress)
+        return summary
+
+    async def run_file(
+        self,
+        account_id: AccountId,
+        path: Path,
+        *,
+        group: str | None = None,
+        progress: Progress | None = None,
+        worker: bool | None = None,
+    ) -> ImportSummary:
+        """Import a CSV file. Large files are validated by a child process
+        (``import_worker``) on the other core while this one writes; ``worker`` forces it."""
+        if worker is None:
+            worker = (await asyncio.to_thread(path.stat)).st_size >= WORKER_FROM_BYTES
+        if not worker:
+            with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+                return await self.run(account_id, handle, group=group, progress=progress)
+        summary = ImportSummary()
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header_cells = next(csv.reader(handle), None)
+        if header_cells is None:
+            raise ValidationFailed("the file is empty")
+        try:
+            _, label_columns = csv_header(header_cells)
+        except ContactFieldError as exc:
+            raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
+        label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
+        source = _from_worker(path, label_types, summary)
+        await self._consume(account_id, source, group_id, summary, progress)
+        return summary
+
+    async def _consume(
+        self,
+        account_id: AccountId,
+        source: AsyncIterator[tuple[_Prepared, int]],
+        group_id: int | None,
+        summary: ImportSummary,
+        progress: Progress | None,
+    ) -> None:
+        """Write validated batches in order while the next one is being validated."""
+        async with self._db.read() as conn:
+            started_empty = await q.count_contacts(conn, account_id) == 0
         # Two stages in step: while batch N is written (SQLite's thread or PostgreSQL's
-        # process), a worker thread parses and validates batch N+1. Writes stay in order,
-        # so batch N+1's look-up of existing numbers sees batch N.
+        # process), batch N+1 is parsed and validated. Writes stay in order, so batch N+1's
+        # look-up of existing numbers sees batch N.
         done = 0
         analyze_at = ANALYZE_AFTER
-        item = await asyncio.to_thread(read_next)
+        item = await anext(source, None)
         while item is not None:
             prepared, size = item
             write = asyncio.create_task(
                 self._write(account_id, prepared, group_id, summary, started_empty)
             )
             try:
-                item = await asyncio.to_thread(read_next)
+                item = await anext(source, None)
             finally:
                 await write
             done += size
@@ -130,7 +181,6 @@ class ContactImporter:
                 analyze_at = summary.created * 2
                 async with self._db.write() as conn:
                     await q.refresh_statistics(conn)
-        return summary
 
     async def _prepare(
         self,
@@ -236,6 +286,42 @@ class ContactImporter:
         # earlier batch is already counted (as created or updated) plus as a duplicate.
         summary.created += len(fresh)
         summary.updated += sum(1 for m in existing if m in first_here)
+
+
+async def _from_worker(
+    path: Path, label_types: dict[str, LabelType], summary: ImportSummary
+) -> AsyncIterator[tuple[_Prepared, int]]:
+    """Validated batches from an ``import_worker`` child, one JSON line each."""
+    types = json.dumps({name: kind.value for name, kind in label_types.items()})
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "smscast.services.import_worker",
+        str(path),
+        types,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        limit=1 << 28,
+    )
+    assert child.stdout is not None
+    assert child.stderr is not None
+    try:
+        while line := await child.stdout.readline():
+            message = json.loads(line)
+            summary.invalid += message["invalid"]
+            summary.duplicates += message["duplicates"]
+            for line_no, problem in message["problems"]:
+                if len(summary.problems) < MAX_LISTED_PROBLEMS:
+                    summary.problems.append(RowProblem(line_no, problem))
+            merged = {row[1]: ImportRow(*row) for row in message["rows"]}
+            yield (merged, set(message["first"])), message["size"]
+        if await child.wait() != 0:
+            detail = (await child.stderr.read()).decode(errors="replace").strip()
+            raise SmscastError(f"import worker failed: {detail.splitlines()[-1:]}")
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
 
 
 # Rows to write keyed by number, and the numbers this batch saw first in the file.
