@@ -15,17 +15,6 @@ GREEK_2 = "+306912345679"
 GERMAN = "+4915112345678"
 
 
-@pytest.fixture
-async def auth(make_account: MakeAccount, get_token: GetToken) -> dict[str, str]:
-    return bearer(await get_token(await make_account()))
-
-
-@pytest.fixture
-async def other(make_account: MakeAccount, get_token: GetToken) -> dict[str, str]:
-    """A second account's credentials, for tenancy checks."""
-    return bearer(await get_token(await make_account()))
-
-
 async def create(client: httpx.AsyncClient, auth: dict[str, str], **fields: object) -> dict:
     response = await client.post("/contacts/my", json=fields, headers=auth)
     assert response.status_code == 200, response.text

@@ -3,19 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
-
-from tests.conftest import GetToken, MakeAccount, bearer
-
-
-@pytest.fixture
-async def auth(make_account: MakeAccount, get_token: GetToken) -> dict[str, str]:
-    return bearer(await get_token(await make_account()))
-
-
-@pytest.fixture
-async def other(make_account: MakeAccount, get_token: GetToken) -> dict[str, str]:
-    return bearer(await get_token(await make_account()))
 
 
 async def contact(client: httpx.AsyncClient, auth: dict[str, str], mobile: str) -> str:

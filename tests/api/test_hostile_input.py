@@ -7,13 +7,6 @@ import base64
 import httpx
 import pytest
 
-from tests.conftest import GetToken, MakeAccount, bearer
-
-
-@pytest.fixture
-async def auth(make_account: MakeAccount, get_token: GetToken) -> dict[str, str]:
-    return bearer(await get_token(await make_account()))
-
 
 def raw_json(auth: dict[str, str]) -> dict[str, str]:
     return auth | {"Content-Type": "application/json"}

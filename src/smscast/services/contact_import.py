@@ -89,14 +89,7 @@ class ContactImporter:
         """Import CSV ``lines`` (header first). ``progress`` gets the count of rows done."""
         summary = ImportSummary()
         reader = csv.reader(lines)
-        try:
-            header_cells = next(reader)
-        except StopIteration:
-            raise ValidationFailed("the file is empty") from None
-        try:
-            header, label_columns = csv_header(header_cells)
-        except ContactFieldError as exc:
-            raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
+        header, label_columns = _header(next(reader, None))
         label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
         rows = RowReader(header, label_types)
         seen: set[str] = set()
@@ -133,13 +126,7 @@ class ContactImporter:
                 return await self.run(account_id, handle, group=group, progress=progress)
         summary = ImportSummary()
         with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            header_cells = next(csv.reader(handle), None)
-        if header_cells is None:
-            raise ValidationFailed("the file is empty")
-        try:
-            _, label_columns = csv_header(header_cells)
-        except ContactFieldError as exc:
-            raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
+            _, label_columns = _header(next(csv.reader(handle), None))
         label_types, group_id = await self._prepare(account_id, label_columns, group, summary)
         source = _from_worker(path, label_types, summary)
         await self._consume(account_id, source, group_id, summary, progress)
@@ -355,6 +342,16 @@ def _read_batch(
         first_here.add(parsed.mobile)
         merged[parsed.mobile] = parsed
     return merged, first_here
+
+
+def _header(cells: list[str] | None) -> tuple[list[str], list[str]]:
+    """The canonical header and its label columns, or a 400 naming what is wrong."""
+    if cells is None:
+        raise ValidationFailed("the file is empty")
+    try:
+        return csv_header(cells)
+    except ContactFieldError as exc:
+        raise ValidationFailed(f"header: {exc.field}: {exc.problem}") from None
 
 
 def _batches(reader: Iterator[list[str]], size: int) -> Iterator[list[tuple[int, list[str]]]]:

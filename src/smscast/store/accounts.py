@@ -137,7 +137,7 @@ async def insert_ledger_entry(
     campaign_id: str | None = None,
     message_id: str | None = None,
 ) -> LedgerEntry:
-    entry_id = (
+    row = (
         await conn.execute(
             ledger.insert()
             .values(
@@ -151,21 +151,10 @@ async def insert_ledger_entry(
                 message_id=message_id,
                 created_at=created_at,
             )
-            .returning(ledger.c.id)
+            .returning(ledger)
         )
-    ).scalar_one()
-    return LedgerEntry(
-        id=entry_id,
-        account_id=account_id,
-        kind=kind,
-        amount=amount,
-        balance_before=balance_before,
-        balance_after=balance_after,
-        description=description,
-        campaign_id=campaign_id,
-        message_id=message_id,
-        created_at=created_at,
-    )
+    ).one()
+    return _entry(row)
 
 
 async def ledger_page(
