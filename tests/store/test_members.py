@@ -89,3 +89,47 @@ async def test_members_read_only_the_columns_asked_for(
     assert seen[(True, False)].labels() == {}
     bare = seen[(False, False)]
     assert (bare.contact_id, bare.first_name, bare.labels()) == (made.contact.id, "", {})
+
+
+async def _orphans(services: Services) -> tuple[int, int]:
+    """Memberships and blacklist entries whose contact or group no longer exists."""
+    async with services.db.read() as conn:
+        members = await conn.exec_driver_sql(
+            "SELECT count(*) FROM group_members m"
+            " WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.pk = m.contact_pk)"
+            " OR NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = m.group_id)"
+        )
+        black = await conn.exec_driver_sql(
+            "SELECT count(*) FROM blacklist b"
+            " WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.pk = b.contact_pk)"
+        )
+        return members.scalar_one(), black.scalar_one()
+
+
+async def test_deletes_take_memberships_and_blacklist_entries_with_them(
+    services: Services, make_account: MakeAccount
+):
+    # No cascading foreign keys (they cost a trigger per imported row): the store does it.
+    account = (await make_account()).account_id
+    c = services.contacts
+    ids = [(await c.create(account, {"mobile": f"+30691234560{n}"})).contact.id for n in range(6)]
+    for name in ("A", "B", "C"):
+        await c.create_group(account, name)
+    await c.add_members(account, "A", ids[:4])
+    await c.add_members(account, "B", ids[2:])
+    await c.add_members(account, "C", ids[4:])
+    await c.blacklist(account, "Sms", ids)
+    assert await _orphans(services) == (0, 0)
+
+    await c.delete(account, ids[0])
+    await c.delete_many(account, [ids[1], ids[2]])
+    assert [(g.name, g.size) for g in await c.groups(account)] == [("A", 1), ("B", 3), ("C", 2)]
+    await c.delete_groups(account, ["C"], delete_contacts=True)  # contacts 4 and 5 go too
+    assert [(g.name, g.size) for g in await c.groups(account)] == [("A", 1), ("B", 1)]
+    await c.delete_groups(account, ["A"])
+    assert [(g.name, g.size) for g in await c.groups(account)] == [("B", 1)]
+    assert [v.contact.id for v in await c.blacklisted(account, "Sms")] == [ids[3]]
+    assert await _orphans(services) == (0, 0)
+    async with services.db.read() as conn:
+        rows = await conn.exec_driver_sql("SELECT count(*) FROM group_members")
+        assert rows.scalar_one() == 1

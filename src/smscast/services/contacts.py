@@ -248,9 +248,9 @@ class ContactService:
         self, account_id: AccountId, name: str, contact_ids: Sequence[str]
     ) -> GroupRow:
         async with self._db.write() as conn:
-            group = await self._group(conn, account_id, name)
+            group = await self._group(conn, account_id, name, lock=True)
             unique = list(dict.fromkeys(contact_ids))
-            await self._require_contacts(conn, account_id, unique)
+            await self._require_contacts(conn, account_id, unique, lock=True)
             await gq.add_members(conn, group.id, unique)
             return await self._group(conn, account_id, name)
 
@@ -278,7 +278,7 @@ class ContactService:
     ) -> int:
         check_service(service)
         async with self._db.write() as conn:
-            await self._require_contacts(conn, account_id, contact_ids)
+            await self._require_contacts(conn, account_id, contact_ids, lock=True)
             return await gq.blacklist_add(
                 conn, account_id, list(contact_ids), service, self._clock.now()
             )
@@ -315,17 +315,26 @@ class ContactService:
         custom = await q.account_labels(conn, account_id)
         return {**{k: v.value for k, v in DEFAULT_LABELS.items()}, **custom}
 
-    async def _group(self, conn: AsyncConnection, account_id: AccountId, name: str) -> GroupRow:
+    async def _group(
+        self, conn: AsyncConnection, account_id: AccountId, name: str, *, lock: bool = False
+    ) -> GroupRow:
         found = await gq.get_groups(conn, account_id, [name])
-        if name not in found:
+        if name not in found or (
+            lock and not await gq.lock_group(conn, account_id, found[name].id)
+        ):
             raise GroupNotFound(f"Group {name} not found")
         return found[name]
 
     async def _require_contacts(
-        self, conn: AsyncConnection, account_id: AccountId, ids: Iterable[str]
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        ids: Iterable[str],
+        *,
+        lock: bool = False,
     ) -> None:
         wanted = list(dict.fromkeys(ids))
-        found = {c.id for c in await q.get_contacts(conn, account_id, wanted)}
+        found = {c.id for c in await q.get_contacts(conn, account_id, wanted, lock=lock)}
         missing = [c for c in wanted if c not in found]
         if missing:
             raise ContactNotFound(f"Contact {missing[0]} not found")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric, String
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -91,3 +91,14 @@ class UtcDateTime(TypeDecorator[datetime]):
 def BigId() -> TypeEngine[int]:  # noqa: N802 - reads like a type in table definitions
     """A 64-bit autoincrement key (SQLite only autoincrements INTEGER PRIMARY KEY)."""
     return BigInteger().with_variant(Integer(), "sqlite")
+
+
+def Key(length: int) -> TypeEngine[str]:  # noqa: N802 - reads like a type in table definitions
+    """Text compared byte by byte: identifiers and E.164 numbers, never prose.
+
+    PostgreSQL compares text in the database's collation (strcoll) unless told otherwise;
+    for keys that order has no meaning and costs, measured on a million-contact import, about
+    1.5 us a row under C.UTF-8 (more under a language locale). SQLite's default is already
+    binary.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")

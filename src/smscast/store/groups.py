@@ -93,8 +93,25 @@ async def insert_group(
 
 
 async def delete_groups(conn: AsyncConnection, group_ids: Sequence[int]) -> int:
-    result = await conn.execute(delete(groups).where(groups.c.id.in_(group_ids)))
-    return result.rowcount or 0
+    """Delete groups, then their memberships (no cascading keys; see tables.group_members)."""
+    result = await conn.execute(
+        delete(groups).where(groups.c.id.in_(group_ids)).returning(groups.c.id)
+    )
+    deleted = [r[0] for r in result]
+    if deleted:
+        await conn.execute(delete(group_members).where(group_members.c.group_id.in_(deleted)))
+    return len(deleted)
+
+
+async def lock_group(conn: AsyncConnection, account_id: AccountId, group_id: int) -> bool:
+    """Whether the group still exists, holding its key until commit (PostgreSQL's FOR KEY
+    SHARE): members added in this transaction cannot outlive a concurrent delete."""
+    query = (
+        select(groups.c.id)
+        .where(groups.c.account_id == account_id, groups.c.id == group_id)
+        .with_for_update(key_share=True, read=True)
+    )
+    return (await conn.execute(query)).first() is not None
 
 
 async def add_members(conn: AsyncConnection, group_id: int, contact_ids: Sequence[str]) -> None:
