@@ -11,6 +11,8 @@ from smscast.domain.contacts import (
     RowProblem,
     RowReader,
     csv_header,
+    decode_labels,
+    encode_labels,
     label_value,
     parse_vip,
 )
@@ -54,19 +56,19 @@ def test_a_full_row():
         "Π",
         "m@example.com",
         True,
-        {"city": "Αθήνα", "points": 42},
+        '{"city":"Αθήνα","points":42}',
     )
 
 
 def test_empty_cells_mean_keep():
     row = read("+306912345678", "", "  ", "", "", " ", "")
     assert isinstance(row, ImportRow)
-    assert (row.first_name, row.last_name, row.email, row.vip, row.labels) == (
+    assert (row.first_name, row.last_name, row.email, row.vip, row.labels_json) == (
         None,
         None,
         None,
         None,
-        {},
+        "{}",
     )
 
 
@@ -115,3 +117,21 @@ def test_number_labels_refuse_non_numbers(raw: object):
 def test_number_labels_are_bounded(raw: object):
     with pytest.raises(ContactFieldError, match=r"range|finite"):
         label_value("points", LabelType.NUMBER, raw)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"city": 'Αθήνα "q" \\ x\n\x01'}, {"n": 5, "f": 2.5, "s": "7"}, {"a": None, "t": True}],
+)
+def test_label_values_encode_as_json(values: dict[str, object]):
+    import json
+
+    assert json.loads(encode_labels(values)) == values
+    assert decode_labels(encode_labels(values)) == values
+
+
+@pytest.mark.parametrize("cell", ["a\x00b", "x\ud800"])
+def test_nul_and_lone_surrogates_are_bad_rows(cell: str):
+    result = read("+306912345678", "", "", "", "", cell, "")
+    assert isinstance(result, RowProblem)
+    assert "NUL or an unpaired surrogate" in result.problem

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from smscast.domain.contacts import ImportRow
-from smscast.services.contact_import import ImportSummary
+from smscast.errors import GroupNotFound
+from smscast.services.contact_import import ImportSummary, _Batch
 from smscast.services.runtime import Services
 from tests.conftest import MakeAccount
 
@@ -15,11 +18,11 @@ async def test_a_number_added_during_a_first_import_is_updated_not_lost(
     group = await services.contacts.create_group(account, "G")
     # The import began with an empty account, so it trusts that numbers are new…
     made = await services.contacts.create(account, {"mobile": "+306912345600", "firstName": "A"})
-    row = ImportRow(2, "+306912345600", "GR", "B", None, None, None, {})
-    fresh = ImportRow(3, "+306912345601", "GR", "C", None, None, None, {})
-    prepared = ({row.mobile: row, fresh.mobile: fresh}, {row.mobile, fresh.mobile})
+    row = ImportRow(2, "+306912345600", "GR", "B", None, None, None, "{}")
+    fresh = ImportRow(3, "+306912345601", "GR", "C", None, None, None, "{}")
+    batch = _Batch({row.mobile: row, fresh.mobile: fresh}, {row.mobile, fresh.mobile}, 2)
     summary = ImportSummary()
-    await services.contact_import._write(account, prepared, group.id, summary, True)
+    await services.contact_import._write(account, batch, group.id, summary, True)
     # …but the number was added meanwhile: the batch is redone with look-ups, nothing lost.
     assert (summary.created, summary.updated) == (1, 1)
     updated = await services.contacts.get(account, made.contact.id)
@@ -77,3 +80,20 @@ async def test_the_worker_process_imports_exactly_like_the_thread(
     assert contacts[0] == (
         "+306912345600", "Μαρία", "C", "m@example.com", True, {"city": "Πάτρα"}, ("G",)
     )  # fmt: skip
+
+
+async def test_a_group_deleted_during_an_import_stops_it(
+    services: Services, make_account: MakeAccount
+):
+    account = (await make_account()).account_id
+    group = await services.contacts.create_group(account, "G")
+    await services.contacts.delete_groups(account, ["G"])
+    row = ImportRow(2, "+306912345600", "GR", "B", None, None, None, "{}")
+    batch = _Batch({row.mobile: row}, {row.mobile}, 1)
+    with pytest.raises(GroupNotFound):
+        await services.contact_import._write(account, batch, group.id, ImportSummary(), True)
+    # Nothing of the batch was written: no contact, and no membership of a dead group.
+    assert (await services.contacts.page(account, offset=0, limit=10))[1] == 0
+    async with services.db.read() as conn:
+        rows = await conn.exec_driver_sql("SELECT count(*) FROM group_members")
+        assert rows.scalar_one() == 0

@@ -80,22 +80,3 @@ def test_money_refuses_multiplication_and_division_in_sql():
         accounts.c.balance * 3
     with pytest.raises(TypeError, match="only"):
         accounts.c.balance / 2
-
-
-def test_bulk_json_matches_json_for_label_values():
-    import json
-
-    from smscast.store.bulk import Bulk
-
-    class _Conn:
-        class dialect:  # noqa: N801 - stands in for SQLAlchemy's attribute
-            name = "sqlite"
-
-    bulk = Bulk(_Conn())  # type: ignore[arg-type]
-    for value in (
-        {},
-        {"city": 'Αθήνα "q" \\ x\n'},
-        {"n": 5, "f": 2.5, "s": "7"},
-        {"a": None, "t": True},
-    ):
-        assert json.loads(bulk.json(value)) == value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ MAX_LABEL_DIGITS = 15
 _LABEL_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .-]{0,99}")
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_NUL_OR_SURROGATE: Final = re.compile("[\x00\ud800-\udfff]")
 _TRUE: Final = frozenset({"true", "1", "yes", "y"})
 _FALSE: Final = frozenset({"false", "0", "no", "n", ""})
 
@@ -127,9 +128,45 @@ def check_mobile(raw: object) -> Recipient:
     return recipient
 
 
+LabelValues = dict[str, str | int | float]
+
+# json.dumps with options builds a new encoder per call; one encoder is several times faster,
+# and for the flat objects of label values, joining C-escaped strings is faster still.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_string = json.encoder.encode_basestring
+
+
+def _encode_scalar(value: object) -> str:
+    if isinstance(value, str):
+        return str(_encode_string(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("not a flat scalar")
+    return _encode_json(value)
+
+
+def encode_labels(values: Mapping[str, object]) -> str:
+    """Label values as the JSON text a contact stores (a million calls per million rows)."""
+    if not values:
+        return "{}"
+    try:
+        return (
+            "{"
+            + ",".join(f"{_encode_string(k)}:{_encode_scalar(v)}" for k, v in values.items())
+            + "}"
+        )
+    except (TypeError, ValueError):
+        return _encode_json(values)
+
+
+def decode_labels(text: str) -> LabelValues:
+    decoded: LabelValues = json.loads(text)
+    return decoded
+
+
 class ImportRow(NamedTuple):
-    """One good CSV row, ready to upsert: the mobile is already E.164. (A tuple: a million
-    of them are made per million-row import.)"""
+    """One good CSV row, ready to upsert: the mobile is already E.164, the label values are
+    already JSON text (encoded once, where the row is validated). A tuple: a million of
+    them are made per million-row import."""
 
     line: int
     mobile: str
@@ -138,7 +175,7 @@ class ImportRow(NamedTuple):
     last_name: str | None
     email: str | None
     vip: bool | None
-    labels: dict[str, str | int | float]
+    labels_json: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +244,8 @@ class RowReader:
             return RowProblem(
                 line, f"mobile {cells[self.mobile_at]!r} is not a valid mobile number"
             )
-        for cell in cells:
-            if "\x00" in cell or _SURROGATE.search(cell):
-                return RowProblem(line, "a cell holds a NUL or an unpaired surrogate")
+        if _NUL_OR_SURROGATE.search("".join(cells)):
+            return RowProblem(line, "a cell holds a NUL or an unpaired surrogate")
         labels: dict[str, str | int | float] = {}
         try:
             for name, at, kind in self._labels:
@@ -243,4 +279,6 @@ class RowReader:
                 )
         except ContactFieldError as exc:
             return RowProblem(line, f"{exc.field}: {exc.problem}")
-        return ImportRow(line, recipient.e164, recipient.country, first, last, email, vip, labels)
+        return ImportRow(
+            line, recipient.e164, recipient.country, first, last, email, vip, encode_labels(labels)
+        )

@@ -11,6 +11,7 @@ the file itself and sends each batch to standard output as one JSON line (no pic
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import sys
 
@@ -19,6 +20,10 @@ from smscast.services.contact_import import BATCH, ImportSummary, _batches, _rea
 
 
 def main(argv: list[str]) -> int:
+    # Every row makes a few short-lived containers, none in a cycle: reference counting frees
+    # them all, while the cyclic collector would walk every live object again and again
+    # (measured: it took 40% of the time spent validating).
+    gc.disable()
     path, types_json = argv[1], argv[2]
     label_types = {name: LabelType(kind) for name, kind in json.loads(types_json).items()}
     summary = ImportSummary()
@@ -30,11 +35,11 @@ def main(argv: list[str]) -> int:
         rows = RowReader(header, label_types)
         for batch in _batches(reader, BATCH):
             invalid, duplicates, listed = summary.invalid, summary.duplicates, len(summary.problems)
-            merged, first_here = _read_batch(rows, batch, seen, summary)
+            read = _read_batch(rows, batch, seen, summary)
             message = {
-                "size": len(batch),
-                "rows": [list(row) for row in merged.values()],
-                "first": sorted(first_here),
+                "size": read.size,
+                "rows": [list(row) for row in read.rows.values()],
+                "first": sorted(read.first_here),
                 "invalid": summary.invalid - invalid,
                 "duplicates": summary.duplicates - duplicates,
                 "problems": [[p.line, p.problem] for p in summary.problems[listed:]],

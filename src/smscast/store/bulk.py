@@ -2,14 +2,13 @@
 
 A campaign or an import moves hundreds of thousands of rows; SQLAlchemy's bind and result
 processing costs more per row than the database does. Here values are put in the driver's
-form once (timestamps, JSON, booleans), rows go to ``executemany`` (SQLite) or binary
+form once (timestamps, booleans), rows go to ``executemany`` (SQLite) or binary
 ``COPY`` (PostgreSQL), and reads come back through the driver's cursor. Everything runs on
 the caller's connection, inside the caller's transaction.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -22,26 +21,12 @@ from sqlalchemy.sql import Select
 
 from smscast.errors import StoreConflict
 
-# json.dumps with options builds a new encoder per call; one encoder is several times faster,
-# and for the flat objects of label values, joining C-escaped strings is faster still.
-_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_encode_string = json.encoder.encode_basestring
 
+class DriverForm:
+    """Values in the form a driver's bulk path takes them, for one kind of database."""
 
-def _encode_scalar(value: object) -> str:
-    if isinstance(value, str):
-        return str(_encode_string(value))
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError("not a flat scalar")
-    return _encode_json(value)
-
-
-class Bulk:
-    """Driver-level bulk access for one connection (and its open transaction)."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-        self.postgres = conn.dialect.name == "postgresql"
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
 
     def timestamp(self, moment: datetime) -> Any:
         if self.postgres:
@@ -49,21 +34,16 @@ class Bulk:
         # The text form SQLAlchemy's SQLite DATETIME stores (UtcDateTime keeps UTC there).
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def json(self, value: dict[str, Any]) -> str:
-        """A flat {label: value} object as JSON text (a million calls per million rows)."""
-        if not value:
-            return "{}"
-        try:
-            return (
-                "{"
-                + ",".join(f"{_encode_string(k)}:{_encode_scalar(v)}" for k, v in value.items())
-                + "}"
-            )
-        except (TypeError, ValueError):
-            return _encode_json(value)
-
     def boolean(self, value: bool) -> Any:
         return value if self.postgres else int(value)
+
+
+class Bulk(DriverForm):
+    """Driver-level bulk access for one connection (and its open transaction)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn.dialect.name == "postgresql")
+        self._conn = conn
 
     async def _driver(self) -> Any:
         raw = await self._conn.get_raw_connection()
@@ -73,7 +53,7 @@ class Bulk:
         return raw.driver_connection
 
     async def insert(
-        self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+        self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         """Insert ``rows`` (values in driver form, in ``columns`` order)."""
         if not rows:
