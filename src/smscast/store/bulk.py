@@ -44,13 +44,16 @@ class Bulk(DriverForm):
     def __init__(self, conn: AsyncConnection) -> None:
         super().__init__(conn.dialect.name == "postgresql")
         self._conn = conn
+        self._raw: Any = None
 
     async def _driver(self) -> Any:
-        raw = await self._conn.get_raw_connection()
-        if self.postgres:
-            # The transaction on the asyncpg connection starts with the first statement.
-            await self._conn.exec_driver_sql("SELECT 1")
-        return raw.driver_connection
+        if self._raw is None:
+            if self.postgres:
+                # SQLAlchemy begins the transaction with its first statement: make sure there
+                # is one before using the asyncpg connection directly.
+                await self._conn.exec_driver_sql("SELECT 1")
+            self._raw = (await self._conn.get_raw_connection()).driver_connection
+        return self._raw
 
     async def insert(
         self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
