@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -187,4 +188,99 @@ blacklist = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "account_id", "service"),
     sqlite_with_rowid=False,
+)
+
+# -- campaigns and messages ---------------------------------------------------------------
+
+# A campaign, or the envelope of one single SMS (kind "single"): either way it holds what its
+# messages share (sender, template, options), so a dispatcher reads one row per campaign, not
+# per message. Like contacts, bulk tables carry no per-row foreign keys.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("pk", BigId(), primary_key=True, autoincrement=True),
+    Column("id", Key(UUID_LEN), nullable=False, unique=True),  # the trackingId
+    Column("account_id", Key(UUID_LEN), nullable=False),
+    Column("application_id", String(UUID_LEN), nullable=True),
+    Column("kind", String(8), nullable=False),
+    Column("name", String(30), nullable=True),
+    Column("sender", String(16), nullable=False),
+    Column("body", Text(), nullable=False),
+    # What a message without its own text sends: the body, or its GSM transcoding.
+    Column("text", Text(), nullable=False),
+    Column("flash", Boolean(), nullable=False),
+    Column("respect_quiet_hours", Boolean(), nullable=False),
+    Column("ttl", Integer(), nullable=False),
+    Column("callback", JSON(), nullable=True),
+    Column("campaign_callback", JSON(), nullable=True),
+    Column("label", String(100), nullable=True),
+    # The request as given (to, contacts, groups, reminder, fallback values, transcode), echoed
+    # by the campaign object and replayed by an update.
+    Column("request", JSON(), nullable=False),
+    Column("analysis", JSON(), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("scheduled_at", UtcDateTime(), nullable=True),
+    Column("cost", Money(), nullable=False),
+    Column("total_messages", Integer(), nullable=False),
+    Column("queued", Integer(), nullable=False, server_default="0"),
+    Column("sent", Integer(), nullable=False, server_default="0"),
+    Column("unsent", Integer(), nullable=False, server_default="0"),
+    Column("failed", Integer(), nullable=False, server_default="0"),
+    Column("delivered", Integer(), nullable=False, server_default="0"),
+    Column("undelivered", Integer(), nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    # A deleted campaign answers 404 but stays for the ledger and the audit trail.
+    Column("deleted_at", UtcDateTime(), nullable=True),
+    # Names are unique among an account's live campaigns.
+    Index(
+        "uq_campaigns_account_id_name",
+        "account_id",
+        "name",
+        unique=True,
+        postgresql_where=text("name IS NOT NULL AND deleted_at IS NULL"),
+        sqlite_where=text("name IS NOT NULL AND deleted_at IS NULL"),
+    ),
+    Index(None, "account_id", "created_at"),
+)
+
+# One row per message (a recipient of a campaign, or a single SMS); its parts are sent and
+# tracked by the dispatcher. ``text`` is NULL when the message sends its campaign's text.
+messages = Table(
+    "messages",
+    metadata,
+    Column("pk", BigId(), primary_key=True, autoincrement=True),
+    Column("id", Key(UUID_LEN), nullable=False, unique=True),
+    Column("campaign_pk", BigId(), nullable=False),
+    Column("account_id", Key(UUID_LEN), nullable=False),
+    Column("mobile", Key(16), nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("contact_id", Key(UUID_LEN), nullable=True),
+    # A reminder: the campaign's body sent to a tester before or after the campaign itself.
+    Column("reminder", Boolean(), nullable=False),
+    Column("text", Text(), nullable=True),
+    Column("unicode", Boolean(), nullable=False),
+    Column("parts", Integer(), nullable=False),
+    Column("price", Money(), nullable=False),  # per part
+    Column("status", String(12), nullable=False),
+    Column("detailed_status", String(32), nullable=True),
+    Column("status_at", UtcDateTime(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "campaign_pk", "pk"),
+)
+
+# ``Idempotency-Key``: the first successful answer to a POST, replayed for a repeat with the
+# same body. ``status`` is NULL while the first request is still being handled.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", Key(UUID_LEN), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer(), nullable=True),
+    Column("response", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "created_at"),
 )
