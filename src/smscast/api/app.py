@@ -12,7 +12,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smscast import __version__
 from smscast.api.errors import install_error_handlers
-from smscast.api.routes import account, contacts, groups, health, oauth, sms
+from smscast.api.routes import (
+    account,
+    campaigns,
+    contacts,
+    groups,
+    health,
+    oauth,
+    quiet_hours,
+    sms,
+)
 from smscast.services.runtime import Services
 
 log = logging.getLogger("smscast.api")
@@ -67,7 +76,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (oauth, account, sms, contacts, groups, health):
+    for module in (oauth, account, sms, campaigns, quiet_hours, contacts, groups, health):
         app.include_router(module.router)
     app.add_middleware(_Edge)
     return app
