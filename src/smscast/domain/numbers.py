@@ -66,6 +66,16 @@ def _zones(found: tuple[str, ...]) -> tuple[str, ...]:
     return () if found == _UNKNOWN_ZONES else tuple(found)
 
 
+def calling_code_time_zones(code: int) -> tuple[str, ...]:
+    """The IANA zones phonenumbers has for a country calling code as a whole; () when unknown.
+
+    A number of the code gets the zones of the longest prefix that phonenumbers knows for it, or
+    these when its type is not geographical: with these known, no mobile number of the code is
+    left without zones (phonenumbers maps no prefix to the unknown zone).
+    """
+    return _zones(tz._country_level_time_zones_for_number(PhoneNumber(country_code=code)))
+
+
 def parse_recipient(raw: str) -> Recipient | None:
     """The recipient behind a number written in E.164 with '+', or None when it is not a valid
     mobile number."""
@@ -269,7 +279,7 @@ class _Calling:
             for region in COUNTRY_CODE_TO_REGION_CODE[code]
         )
         self.geo_mobile = code in _GEO_MOBILE_COUNTRIES
-        self.country_zones = _zones(tz._country_level_time_zones_for_number(PhoneNumber(code)))
+        self.country_zones = calling_code_time_zones(code)
         head_size = len(self.digits) + 2
         carrier_keys = _keys_for_code(_carrier_heads(), self.digits)
         self.carriers = _Prefixes(_english_carriers(), carrier_keys, head_size)
