@@ -69,8 +69,8 @@ class PriceService:
             await q.replace_price_list(conn, rows, account_id)
         return len(rows)
 
-    async def table_for(self, account_id: AccountId, countries: set[str]) -> PriceTable:
-        """Country-wide prices of ``countries`` as this account pays them."""
+    async def table_for(self, account_id: AccountId, countries: set[str] | None) -> PriceTable:
+        """Country-wide prices of ``countries`` (None: all) as this account pays them."""
         async with self._db.read() as conn:
             account = await account_queries.get_account(conn, account_id)
             if account is None:

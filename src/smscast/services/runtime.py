@@ -8,6 +8,7 @@ from smscast.clock import Clock
 from smscast.services.accounts import AccountService
 from smscast.services.analysis import AnalysisService
 from smscast.services.auth import AuthService
+from smscast.services.campaigns import CampaignService
 from smscast.services.contact_import import ContactImporter
 from smscast.services.contacts import ContactService
 from smscast.services.prices import PriceService
@@ -28,6 +29,7 @@ class Services:
     analysis: AnalysisService
     contacts: ContactService
     contact_import: ContactImporter
+    campaigns: CampaignService
 
     async def prepare(self) -> None:
         """Migrate the schema and install the default price list (idempotent)."""
@@ -66,4 +68,5 @@ def build_services(settings: Settings, clock: Clock, db: Database | None = None)
         analysis=AnalysisService(db, prices),
         contacts=ContactService(db, clock),
         contact_import=ContactImporter(db, clock),
+        campaigns=CampaignService(db, clock, prices),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from smscast.errors import StoreConflict
+
+_MICROS = Decimal(1_000_000)
 
 
 class DriverForm:
@@ -36,6 +39,10 @@ class DriverForm:
 
     def boolean(self, value: bool) -> Any:
         return value if self.postgres else int(value)
+
+    def money(self, amount: Decimal) -> Any:
+        """An exact amount as the ``Money`` column stores it (millionths on SQLite)."""
+        return amount if self.postgres else int(amount * _MICROS)
 
 
 class Bulk(DriverForm):

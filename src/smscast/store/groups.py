@@ -294,6 +294,22 @@ def members_query(
     return query.distinct() if len(group_ids) > 1 else query
 
 
+async def eligible_member_counts(
+    conn: AsyncConnection, group_ids: Sequence[int], service: str = "Sms"
+) -> dict[int, int]:
+    """Per group, the members not blacklisted for ``service`` (a member of two groups counts
+    in each): Routee's ``recipientsPerGroup``."""
+    not_blacklisted = ~exists().where(
+        blacklist.c.contact_pk == group_members.c.contact_pk, blacklist.c.service == service
+    )
+    rows = await conn.execute(
+        select(group_members.c.group_id, func.count())
+        .where(group_members.c.group_id.in_(group_ids), not_blacklisted)
+        .group_by(group_members.c.group_id)
+    )
+    return {int(group_id): int(count) for group_id, count in rows.all()}
+
+
 async def stream_members(
     conn: AsyncConnection,
     account_id: AccountId,

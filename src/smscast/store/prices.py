@@ -76,18 +76,18 @@ async def effective_prices(
 
 
 async def country_prices(
-    conn: AsyncConnection, account_id: AccountId, countries: Collection[str]
+    conn: AsyncConnection, account_id: AccountId, countries: Collection[str] | None
 ) -> dict[str, Decimal]:
-    """The country-wide price per SMS part (EUR) of each country, overrides first."""
-    if not countries:
+    """The country-wide price per SMS part (EUR) of each country (None: every country),
+    overrides first."""
+    if countries is not None and not countries:
         return {}
-    rows = await conn.execute(
-        select(prices.c.scope, prices.c.country, prices.c.price).where(
-            prices.c.scope.in_((INSTALLATION_SCOPE, account_id)),
-            prices.c.mnc == "",
-            prices.c.country.in_(sorted(countries)),
-        )
+    query = select(prices.c.scope, prices.c.country, prices.c.price).where(
+        prices.c.scope.in_((INSTALLATION_SCOPE, account_id)), prices.c.mnc == ""
     )
+    if countries is not None:
+        query = query.where(prices.c.country.in_(sorted(countries)))
+    rows = await conn.execute(query)
     chosen: dict[str, Decimal] = {}
     for scope, country, price in rows:
         if scope == account_id or country not in chosen:

@@ -1,0 +1,759 @@
+"""Campaigns and single SMS: accept (validate, resolve recipients, plan, price, charge and
+store every message in one transaction), look up, update and delete while scheduled."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smscast.clock import Clock
+from smscast.domain.analysis import TranscodePolicy
+from smscast.domain.campaigns import (
+    DEFAULT_TTL,
+    Callback,
+    CampaignKind,
+    CampaignState,
+    MessagePlan,
+    MessagePlanner,
+    MessageStatus,
+    Reminder,
+)
+from smscast.domain.contacts import DEFAULT_LABELS
+from smscast.domain.numbers import parse_recipients
+from smscast.domain.personalize import placeholders
+from smscast.domain.pricing import message_cost
+from smscast.errors import (
+    CampaignNotFound,
+    CampaignNotScheduled,
+    ContactNotFound,
+    DuplicateCampaignName,
+    GroupNotFound,
+    InsufficientBalance,
+    InvalidRecipients,
+    NoRecipientsLeft,
+)
+from smscast.ids import uuid7, uuid7_batch
+from smscast.services.analysis import check_body, check_sender, invalid_numbers_error
+from smscast.services.auth import Principal
+from smscast.services.prices import PriceService, PriceTable
+from smscast.store import accounts as account_queries
+from smscast.store import auth as auth_queries
+from smscast.store import campaigns as q
+from smscast.store import contacts as contact_queries
+from smscast.store import groups as group_queries
+from smscast.store.bulk import Bulk
+from smscast.store.campaigns import CampaignRow as CampaignRow
+from smscast.store.contacts import ContactRow
+from smscast.store.db import Database
+from smscast.types import AccountId, LedgerKind, MessageId, TrackingId
+
+# Message rows written per statement while a campaign is stored.
+WRITE_BATCH = 5000
+# Member rows read per fetch (small fetches stay in the CPU's cache).
+READ_BATCH = 2000
+_NAME_FIELDS = frozenset({"firstName", "lastName", "email"})
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRequest:
+    """A campaign as the API parsed it: shapes checked, business rules not yet."""
+
+    sender: str | None
+    body: str | None
+    to: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    scheduled_at: datetime | None = None
+    name: str | None = None
+    callback: Callback | None = None
+    campaign_callback: Callback | None = None
+    reminder: Reminder | None = None
+    fallback_values: dict[str, str] = field(default_factory=dict)
+    flash: bool = False
+    respect_quiet_hours: bool = False
+    ttl: int = DEFAULT_TTL
+    allow_invalid: bool = False
+    transcode: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SingleRequest:
+    sender: str | None
+    body: str | None
+    to: str | None
+    flash: bool = False
+    label: str | None = None
+    callback: Callback | None = None
+    ttl: int = DEFAULT_TTL
+    transcode: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SingleView:
+    message_id: MessageId
+    campaign: CampaignRow
+    to: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignAnalysis:
+    """``POST /sms/analyze/campaign``: the smsAnalysis (bodyAnalysis apart) and the cost."""
+
+    analysis: dict[str, Any]
+    cost: Decimal
+    currency: str
+
+
+@dataclass(slots=True)
+class _Resolution:
+    """What resolving the recipients found; ``analysis`` is Routee's smsAnalysis without
+    bodyAnalysis (computed from the body when shown)."""
+
+    recipients: int = 0
+    invalid: list[str] = field(default_factory=list)
+    recipient_countries: dict[str, str] = field(default_factory=dict)
+    per_country: Counter[str] = field(default_factory=Counter)
+    per_group: dict[str, int] = field(default_factory=dict)
+    total_in_groups: int = 0
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def analysis(self, errors: list[dict[str, Any]] | None) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "numberOfRecipients": self.recipients,
+            "recipientCountries": self.recipient_countries,
+            "recipientsPerCountry": dict(self.per_country),
+            "recipientsPerGroup": self.per_group,
+            "totalInGroups": self.total_in_groups,
+            "contacts": self.contacts,
+        }
+        if errors:
+            result["errors"] = errors
+        return result
+
+
+class _Sink:
+    """Where planned messages go: counted and priced always, written when storing."""
+
+    def __init__(self, table: PriceTable) -> None:
+        self._table = table
+        self.parts: Counter[str] = Counter()  # country -> parts, priced once at the end
+        self.messages = 0
+
+    def price(self, country: str) -> Decimal | None:
+        return self._table.per_part(country)
+
+    def add(
+        self, mobile: str, country: str, contact_id: str | None, plan: MessagePlan, *, due: datetime
+    ) -> None:
+        self.parts[country] += plan.parts
+        self.messages += 1
+
+    def cost(self) -> Decimal:
+        total = Decimal(0)
+        for country, parts in self.parts.items():
+            price = self._table.per_part(country)
+            assert price is not None  # only priced countries are added
+            total += message_cost(parts, price)
+        return total
+
+    async def flush(self) -> None:
+        return None
+
+
+class _Writer(_Sink):
+    """Writes message rows in driver form, a batch per statement."""
+
+    def __init__(
+        self,
+        table: PriceTable,
+        bulk: Bulk,
+        campaign_pk: int,
+        account_id: AccountId,
+        ttl_minutes: int,
+        now: datetime,
+    ) -> None:
+        super().__init__(table)
+        self._bulk = bulk
+        self._campaign_pk = campaign_pk
+        self._account_id = account_id
+        self._ttl = timedelta(minutes=ttl_minutes)
+        self._now = now
+        self._stamp = bulk.timestamp(now)
+        self._prices: dict[str, Any] = {}
+        self._times: dict[datetime, tuple[Any, Any]] = {}
+        self._rows: list[list[Any]] = []
+        self.reminder = False
+        self.message_ids: list[str] = []
+
+    def add(
+        self, mobile: str, country: str, contact_id: str | None, plan: MessagePlan, *, due: datetime
+    ) -> None:
+        super().add(mobile, country, contact_id, plan, due=due)
+        form = self._bulk
+        price = self._prices.get(country)
+        if price is None:
+            per_part = self._table.per_part(country)
+            assert per_part is not None
+            price = self._prices[country] = form.money(per_part)
+        times = self._times.get(due)
+        if times is None:
+            times = self._times[due] = (form.timestamp(due), form.timestamp(due + self._ttl))
+        self._rows.append(
+            [
+                None,  # id, given per batch
+                self._campaign_pk,
+                self._account_id,
+                mobile,
+                country,
+                contact_id,
+                form.boolean(self.reminder),
+                plan.text,
+                form.boolean(plan.unicode),
+                plan.parts,
+                price,
+                MessageStatus.QUEUED.value,
+                None,
+                self._stamp,
+                times[0],
+                times[1],
+                self._stamp,
+            ]
+        )
+
+    async def flush(self) -> None:
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        ids = uuid7_batch(self._now, len(rows))
+        for row, message_id in zip(rows, ids, strict=True):
+            row[0] = message_id
+        if len(self.message_ids) < 1:
+            self.message_ids.append(ids[0])
+        await q.insert_messages(self._bulk, rows)
+
+    async def maybe_flush(self) -> None:
+        if len(self._rows) >= WRITE_BATCH:
+            await self.flush()
+
+
+class CampaignService:
+    def __init__(self, db: Database, clock: Clock, prices: PriceService) -> None:
+        self._db = db
+        self._clock = clock
+        self._prices = prices
+
+    # -- campaigns --------------------------------------------------------------------
+
+    async def create(self, principal: Principal, request: CampaignRequest) -> CampaignRow:
+        """Accept a campaign: every message and the charge are stored in one transaction,
+        or nothing is."""
+        now = self._clock.now()
+        planner, table = await self._prepare(principal, request)
+        tracking_id = TrackingId(uuid7(now))
+        account_id = principal.account_id
+        try:
+            async with self._db.write() as conn:
+                if request.name and await q.name_taken(conn, account_id, request.name):
+                    raise DuplicateCampaignName(f"A campaign named {request.name} already exists")
+                values = self._campaign_values(request, planner, now)
+                pk = await q.insert_campaign(
+                    conn,
+                    {
+                        **values,
+                        "id": tracking_id,
+                        "account_id": account_id,
+                        "application_id": principal.application_id,
+                        "kind": CampaignKind.CAMPAIGN.value,
+                        "created_at": now,
+                    },
+                )
+                await self._store_messages(conn, pk, account_id, request, planner, table, now)
+                stored = await q.get_campaign(conn, account_id, tracking_id, "campaign")
+                assert stored is not None
+                await self._charge(conn, account_id, stored.cost, tracking_id, None, now)
+                return stored
+        except IntegrityError as exc:
+            # Two campaigns of one name at once: the unique index decides which one lost.
+            raise DuplicateCampaignName(f"A campaign named {request.name} already exists") from exc
+
+    async def analyse(self, principal: Principal, request: CampaignRequest) -> CampaignAnalysis:
+        """What accepting the campaign would find and cost; nothing is stored."""
+        planner, table = await self._prepare(principal, request)
+        sink = _Sink(table)
+        now = self._clock.now()
+        async with self._db.read() as conn:
+            resolution = await self._resolve(
+                conn, principal.account_id, request, planner, sink, now
+            )
+        errors = self._check(request, resolution)
+        await self._reminders(request, planner, sink, now)
+        return CampaignAnalysis(resolution.analysis(errors), sink.cost(), table.currency.code)
+
+    async def get(self, account_id: AccountId, tracking_id: str) -> CampaignRow:
+        async with self._db.read() as conn:
+            row = await q.get_campaign(conn, account_id, tracking_id, CampaignKind.CAMPAIGN.value)
+        if row is None:
+            raise CampaignNotFound(f"Campaign {tracking_id} not found")
+        return row
+
+    async def update(
+        self, principal: Principal, tracking_id: str, request: CampaignRequest
+    ) -> CampaignRow:
+        """Replace a scheduled campaign: its messages are planned anew and the difference in
+        cost is charged or refunded, in one transaction."""
+        now = self._clock.now()
+        planner, table = await self._prepare(principal, request)
+        account_id = principal.account_id
+        try:
+            async with self._db.write() as conn:
+                current = await self._scheduled(conn, account_id, tracking_id)
+                if request.name and await q.name_taken(
+                    conn, account_id, request.name, except_pk=current.pk
+                ):
+                    raise DuplicateCampaignName(f"A campaign named {request.name} already exists")
+                await q.delete_messages(conn, current.pk)
+                await q.update_campaign(
+                    conn, current.pk, self._campaign_values(request, planner, now)
+                )
+                await self._store_messages(
+                    conn, current.pk, account_id, request, planner, table, now
+                )
+                updated = await q.get_campaign(conn, account_id, tracking_id, "campaign")
+                assert updated is not None
+                paid = await q.net_charge(conn, account_id, tracking_id)
+                await self._charge(conn, account_id, updated.cost - paid, current.id, None, now)
+                return updated
+        except IntegrityError as exc:
+            raise DuplicateCampaignName(f"A campaign named {request.name} already exists") from exc
+
+    async def delete(self, account_id: AccountId, tracking_id: str) -> None:
+        """Cancel a scheduled campaign: its messages end Unsent, its charge is refunded, and
+        the row stays (answering 404) for the ledger and the audit trail."""
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            current = await self._scheduled(conn, account_id, tracking_id)
+            await q.end_unsent(conn, current.pk, now, None)
+            statuses = await q.message_statuses(conn, current.pk)
+            await q.update_campaign(
+                conn,
+                current.pk,
+                {
+                    "deleted_at": now,
+                    "updated_at": now,
+                    **{status.lower(): statuses.get(status, 0) for status in MessageStatus},
+                },
+            )
+            paid = await q.net_charge(conn, account_id, current.id)
+            await self._charge(conn, account_id, -paid, current.id, None, now)
+
+    # -- single SMS -------------------------------------------------------------------
+
+    async def send_single(self, principal: Principal, request: SingleRequest) -> SingleView:
+        """One SMS to one number: a campaign of kind "single" holding one message."""
+        text = check_body(request.body)
+        sender = check_sender(request.sender)
+        if not request.to:
+            raise InvalidRecipients("No recipient given", properties={"to": "required"})
+        policy = await self._policy(principal)
+        planner = MessagePlanner(text, {}, request.transcode, policy)
+        recipient = parse_recipients([request.to])[0]
+        table = await self._prices.table_for(
+            principal.account_id, {recipient.country} if recipient else set()
+        )
+        if recipient is None or table.per_part(recipient.country) is None:
+            raise invalid_numbers_error([request.to])
+        now = self._clock.now()
+        account_id = principal.account_id
+        tracking_id = TrackingId(uuid7(now))
+        async with self._db.write() as conn:
+            pk = await q.insert_campaign(
+                conn,
+                {
+                    "id": tracking_id,
+                    "account_id": account_id,
+                    "application_id": principal.application_id,
+                    "kind": CampaignKind.SINGLE.value,
+                    "name": None,
+                    "sender": sender,
+                    "body": text,
+                    "text": planner.text,
+                    "flash": request.flash,
+                    "respect_quiet_hours": False,
+                    "ttl": request.ttl,
+                    "callback": _callback_json(request.callback),
+                    "campaign_callback": None,
+                    "label": request.label,
+                    "request": {"to": request.to, "transcode": request.transcode},
+                    "analysis": {},
+                    "state": CampaignState.QUEUED.value,
+                    "scheduled_at": None,
+                    "cost": Decimal(0),
+                    "total_messages": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            writer = _Writer(table, Bulk(conn), pk, account_id, request.ttl, now)
+            writer.add(recipient.e164, recipient.country, None, planner.plain, due=now)
+            await writer.flush()
+            cost = writer.cost()
+            await q.update_campaign(conn, pk, {"cost": cost, "total_messages": 1, "queued": 1})
+            message_id = MessageId(writer.message_ids[0])
+            await self._charge(conn, account_id, cost, tracking_id, message_id, now)
+            row = await q.get_campaign(conn, account_id, tracking_id, CampaignKind.SINGLE.value)
+            assert row is not None
+        return SingleView(message_id, row, recipient.e164, MessageStatus.QUEUED.value)
+
+    # -- the acceptance pipeline ------------------------------------------------------
+
+    async def _prepare(
+        self, principal: Principal, request: CampaignRequest
+    ) -> tuple[MessagePlanner, PriceTable]:
+        """Checks that need no recipient, the planner for the body, and the price list."""
+        text = check_body(request.body)
+        check_sender(request.sender)
+        if not (request.to or request.contacts or request.groups):
+            raise InvalidRecipients(
+                "No recipients given: send to, contacts or groups",
+                properties={"to": "at least one of to, contacts, groups is required"},
+            )
+        policy = await self._policy(principal)
+        planner = MessagePlanner(text, request.fallback_values, request.transcode, policy)
+        table = await self._prices.table_for(principal.account_id, None)
+        return planner, table
+
+    async def _policy(self, principal: Principal) -> TranscodePolicy:
+        async with self._db.read() as conn:
+            app = await auth_queries.get_application(conn, principal.application_id)
+        return TranscodePolicy(app.transcode) if app else TranscodePolicy.AUTO
+
+    def _campaign_values(
+        self, request: CampaignRequest, planner: MessagePlanner, now: datetime
+    ) -> dict[str, Any]:
+        scheduled = _future(request.scheduled_at, now)
+        reminder = request.reminder
+        return {
+            "name": request.name,
+            "sender": request.sender,
+            "body": planner.template,
+            "text": planner.text,
+            "flash": request.flash,
+            "respect_quiet_hours": request.respect_quiet_hours,
+            "ttl": request.ttl,
+            "callback": _callback_json(request.callback),
+            "campaign_callback": _callback_json(request.campaign_callback),
+            "label": None,
+            "request": {
+                "to": list(request.to),
+                "contacts": list(request.contacts),
+                "groups": list(request.groups),
+                "reminder": None
+                if reminder is None
+                else {
+                    "minutesBefore": reminder.minutes_before,
+                    "minutesAfter": reminder.minutes_after,
+                    "to": list(reminder.to),
+                },
+                "fallbackValues": request.fallback_values,
+                "transcode": request.transcode,
+                "allowInvalid": request.allow_invalid,
+            },
+            "analysis": {},
+            "state": (CampaignState.SCHEDULED if scheduled else CampaignState.QUEUED).value,
+            "scheduled_at": scheduled,
+            "cost": Decimal(0),
+            "total_messages": 0,
+            "updated_at": now,
+        }
+
+    async def _store_messages(
+        self,
+        conn: AsyncConnection,
+        pk: int,
+        account_id: AccountId,
+        request: CampaignRequest,
+        planner: MessagePlanner,
+        table: PriceTable,
+        now: datetime,
+    ) -> None:
+        """Resolve, plan and write every message of the campaign (and its reminders), then
+        record the totals on the campaign row."""
+        writer = _Writer(table, Bulk(conn), pk, account_id, request.ttl, now)
+        resolution = await self._resolve(conn, account_id, request, planner, writer, now)
+        errors = self._check(request, resolution)
+        await writer.flush()
+        writer.reminder = True
+        await self._reminders(request, planner, writer, now)
+        await writer.flush()
+        await q.update_campaign(
+            conn,
+            pk,
+            {
+                "analysis": resolution.analysis(errors),
+                "cost": writer.cost(),
+                "total_messages": resolution.recipients,
+                "queued": resolution.recipients,
+            },
+        )
+
+    def _check(
+        self, request: CampaignRequest, resolution: _Resolution
+    ) -> list[dict[str, Any]] | None:
+        """Refuse invalid numbers (unless dropped on request) and an empty campaign."""
+        errors = None
+        if resolution.invalid:
+            error = invalid_numbers_error(resolution.invalid)
+            if not request.allow_invalid:
+                raise error
+            errors = error.errors
+        if resolution.recipients == 0:
+            raise NoRecipientsLeft(
+                "The campaign has no recipients: the groups are empty, or every contact is"
+                " blacklisted"
+            )
+        return errors
+
+    async def _resolve(
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        request: CampaignRequest,
+        planner: MessagePlanner,
+        sink: _Sink,
+        now: datetime,
+    ) -> _Resolution:
+        """Recipients are ``to`` ∪ contacts ∪ group members, once per number, blacklisted
+        contacts left out; each becomes a planned, priced message in ``sink``."""
+        found = _Resolution()
+        seen: set[str] = set()
+        due = _future(request.scheduled_at, now) or now
+        plain = planner.plan({})
+        # 1. Numbers given directly (personalized from fallback values only).
+        for raw, recipient in zip(request.to, parse_recipients(request.to), strict=True):
+            if recipient is None or sink.price(recipient.country) is None:
+                found.invalid.append(raw)
+                continue
+            found.recipient_countries[raw] = recipient.country
+            if recipient.e164 not in seen:
+                seen.add(recipient.e164)
+                found.per_country[recipient.country] += 1
+                sink.add(recipient.e164, recipient.country, None, plain, due=due)
+        if found.invalid and not request.allow_invalid:
+            raise invalid_numbers_error(found.invalid)
+        # 2. Contacts by id.
+        if request.contacts:
+            await self._contacts(conn, account_id, request, planner, sink, found, seen, due)
+        # 3. Members of groups, streamed.
+        if request.groups:
+            await self._groups(conn, account_id, request, planner, sink, found, seen, due)
+        found.recipients = len(seen)
+        return found
+
+    async def _contacts(
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        request: CampaignRequest,
+        planner: MessagePlanner,
+        sink: _Sink,
+        found: _Resolution,
+        seen: set[str],
+        due: datetime,
+    ) -> None:
+        wanted = list(dict.fromkeys(request.contacts))
+        rows: dict[str, ContactRow] = {
+            c.id: c for c in await contact_queries.get_contacts(conn, account_id, wanted)
+        }
+        missing = [c for c in wanted if c not in rows]
+        if missing:
+            raise ContactNotFound(f"Contact {missing[0]} not found")
+        services = await contact_queries.services_of(conn, wanted)
+        for contact_id in wanted:
+            contact = rows[contact_id]
+            blacklisted = "Sms" in services.get(contact_id, ())
+            found.contacts[contact_id] = {
+                "recipient": contact.mobile,
+                "recipientCountry": contact.country,
+                "blacklisted": blacklisted,
+            }
+            if blacklisted or contact.mobile in seen:
+                continue
+            if sink.price(contact.country) is None:
+                found.invalid.append(contact.mobile)
+                continue
+            seen.add(contact.mobile)
+            found.per_country[contact.country] += 1
+            values: dict[str, str | None] = {
+                "firstName": contact.first_name,
+                "lastName": contact.last_name,
+                "email": contact.email,
+                "mobile": contact.mobile,
+                "country": contact.country,
+                **{name: _label_text(value) for name, value in contact.labels.items()},
+            }
+            sink.add(contact.mobile, contact.country, contact.id, planner.plan(values), due=due)
+        await _maybe_flush(sink)
+
+    async def _groups(
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        request: CampaignRequest,
+        planner: MessagePlanner,
+        sink: _Sink,
+        found: _Resolution,
+        seen: set[str],
+        due: datetime,
+    ) -> None:
+        names = list(dict.fromkeys(request.groups))
+        groups = await group_queries.get_groups(conn, account_id, names)
+        missing = [n for n in names if n not in groups]
+        if missing:
+            raise GroupNotFound(f"Group {missing[0]} not found")
+        ids = [groups[n].id for n in names]
+        counts = await group_queries.eligible_member_counts(conn, ids)
+        found.per_group = {name: counts.get(groups[name].id, 0) for name in names}
+        used = set(placeholders(planner.template)) if planner.personalized else set()
+        with_names = bool(used & _NAME_FIELDS)
+        with_labels = bool(used - set(DEFAULT_LABELS))
+        plain = planner.plan({})
+        per_country = found.per_country
+        in_groups = 0
+        async for batch in group_queries.stream_members(
+            conn,
+            account_id,
+            ids,
+            with_names=with_names,
+            with_labels=with_labels,
+            batch=READ_BATCH,
+        ):
+            for member in batch:
+                mobile = member.mobile
+                if mobile in seen:
+                    continue
+                country = member.country
+                if sink.price(country) is None:
+                    found.invalid.append(mobile)
+                    continue
+                seen.add(mobile)
+                in_groups += 1
+                per_country[country] += 1
+                plan = plain
+                if planner.personalized:
+                    values: dict[str, str | None] = {
+                        "firstName": member.first_name,
+                        "lastName": member.last_name,
+                        "email": member.email,
+                        "mobile": mobile,
+                        "country": country,
+                    }
+                    if with_labels and member.labels_json != "{}":
+                        for name, value in json.loads(member.labels_json).items():
+                            values[name] = _label_text(value)
+                    plan = planner.plan(values)
+                sink.add(mobile, country, member.contact_id, plan, due=due)
+            await _maybe_flush(sink)
+        found.total_in_groups = in_groups
+
+    async def _reminders(
+        self, request: CampaignRequest, planner: MessagePlanner, sink: _Sink, now: datetime
+    ) -> None:
+        """Reminder SMS: the body (with fallback values) to each tester, before and/or after
+        the campaign; priced and charged like any SMS."""
+        reminder = request.reminder
+        if reminder is None or not reminder.to:
+            return
+        recipients = parse_recipients(reminder.to)
+        bad = [
+            raw
+            for raw, r in zip(reminder.to, recipients, strict=True)
+            if r is None or sink.price(r.country) is None
+        ]
+        if bad:
+            raise invalid_numbers_error(bad, "Invalid reminder numbers")
+        plan = planner.plan({})
+        for due in reminder.due_times(_future(request.scheduled_at, now), now):
+            for recipient in dict.fromkeys(r for r in recipients if r is not None):
+                sink.add(recipient.e164, recipient.country, None, plan, due=due)
+
+    async def _scheduled(
+        self, conn: AsyncConnection, account_id: AccountId, tracking_id: str
+    ) -> CampaignRow:
+        current = await q.get_campaign(
+            conn, account_id, tracking_id, CampaignKind.CAMPAIGN.value, lock=True
+        )
+        if current is None:
+            raise CampaignNotFound(f"Campaign {tracking_id} not found")
+        if current.state != CampaignState.SCHEDULED.value:
+            raise CampaignNotScheduled(
+                f"Campaign {tracking_id} is {current.state}: only a Scheduled campaign can be"
+                " changed"
+            )
+        return current
+
+    async def _charge(
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        amount: Decimal,
+        tracking_id: str,
+        message_id: str | None,
+        now: datetime,
+    ) -> None:
+        """Take ``amount`` (or give back a negative one) with its ledger entry; refuse what
+        the balance cannot pay. One conditional UPDATE: concurrent charges serialise on the
+        account's row and can never take the balance below zero."""
+        if amount == 0:
+            return
+        moved = await account_queries.move_balance(conn, account_id, -amount)
+        if moved is None:
+            if amount < 0:
+                raise InsufficientBalance("the refund would take the balance over its maximum")
+            raise InsufficientBalance(f"The balance cannot pay for this campaign ({amount} needed)")
+        before, after = moved
+        await account_queries.insert_ledger_entry(
+            conn,
+            account_id=account_id,
+            kind=LedgerKind.CHARGE if amount > 0 else LedgerKind.REFUND,
+            amount=-amount,
+            balance_before=before,
+            balance_after=after,
+            created_at=now,
+            description="SMS" if message_id else "SMS campaign",
+            campaign_id=tracking_id,
+            message_id=message_id,
+        )
+
+
+async def _maybe_flush(sink: _Sink) -> None:
+    if isinstance(sink, _Writer):
+        await sink.maybe_flush()
+
+
+def _future(moment: datetime | None, now: datetime) -> datetime | None:
+    """A scheduled date only counts when it is still ahead; a past one means now."""
+    return moment if moment is not None and moment > now else None
+
+
+def _label_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _callback_json(callback: Callback | None) -> dict[str, str] | None:
+    if callback is None:
+        return None
+    return {"url": callback.url, "strategy": callback.strategy.value}
+
+
+def statuses_of(row: CampaignRow) -> Mapping[str, int]:
+    """The campaign object's ``statuses``: every key, always."""
+    return {status.value: row.statuses.get(status.value.lower(), 0) for status in MessageStatus}

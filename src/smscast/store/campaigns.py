@@ -1,0 +1,197 @@
+"""Queries on campaigns and their messages, scoped by account. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smscast.store.bulk import Bulk
+from smscast.store.tables import campaigns, ledger, messages
+from smscast.types import AccountId, TrackingId
+
+# The columns of a message row as ``insert_messages`` takes them, in order.
+MESSAGE_COLUMNS = (
+    "id",
+    "campaign_pk",
+    "account_id",
+    "mobile",
+    "country",
+    "contact_id",
+    "reminder",
+    "text",
+    "unicode",
+    "parts",
+    "price",
+    "status",
+    "detailed_status",
+    "status_at",
+    "due_at",
+    "expires_at",
+    "created_at",
+)
+STATUS_COLUMNS = ("queued", "sent", "unsent", "failed", "delivered", "undelivered")
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    pk: int
+    id: TrackingId
+    account_id: AccountId
+    application_id: str | None
+    kind: str
+    name: str | None
+    sender: str
+    body: str
+    text: str
+    flash: bool
+    respect_quiet_hours: bool
+    ttl: int
+    callback: dict[str, Any] | None
+    campaign_callback: dict[str, Any] | None
+    label: str | None
+    request: dict[str, Any]
+    analysis: dict[str, Any]
+    state: str
+    scheduled_at: datetime | None
+    cost: Decimal
+    total_messages: int
+    statuses: dict[str, int]
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+def _campaign(row: Row[Any]) -> CampaignRow:
+    m = row._mapping
+    return CampaignRow(
+        pk=m["pk"],
+        id=TrackingId(m["id"]),
+        account_id=AccountId(m["account_id"]),
+        application_id=m["application_id"],
+        kind=m["kind"],
+        name=m["name"],
+        sender=m["sender"],
+        body=m["body"],
+        text=m["text"],
+        flash=bool(m["flash"]),
+        respect_quiet_hours=bool(m["respect_quiet_hours"]),
+        ttl=m["ttl"],
+        callback=m["callback"],
+        campaign_callback=m["campaign_callback"],
+        label=m["label"],
+        request=m["request"],
+        analysis=m["analysis"],
+        state=m["state"],
+        scheduled_at=m["scheduled_at"],
+        cost=m["cost"],
+        total_messages=m["total_messages"],
+        statuses={column: m[column] for column in STATUS_COLUMNS},
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        deleted_at=m["deleted_at"],
+    )
+
+
+async def insert_campaign(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    """Insert a campaign row; its internal key, for its messages."""
+    result = await conn.execute(campaigns.insert().values(**values).returning(campaigns.c.pk))
+    return int(result.scalar_one())
+
+
+async def update_campaign(conn: AsyncConnection, pk: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(campaigns).where(campaigns.c.pk == pk).values(**values))
+
+
+async def get_campaign(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    tracking_id: str,
+    kind: str,
+    *,
+    lock: bool = False,
+) -> CampaignRow | None:
+    """A live (not deleted) campaign of this account; ``lock`` holds it until commit."""
+    query = select(campaigns).where(
+        campaigns.c.account_id == account_id,
+        campaigns.c.id == tracking_id,
+        campaigns.c.kind == kind,
+        campaigns.c.deleted_at.is_(None),
+    )
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return _campaign(row) if row else None
+
+
+async def name_taken(
+    conn: AsyncConnection, account_id: AccountId, name: str, except_pk: int | None = None
+) -> bool:
+    query = select(campaigns.c.pk).where(
+        campaigns.c.account_id == account_id,
+        campaigns.c.name == name,
+        campaigns.c.deleted_at.is_(None),
+    )
+    if except_pk is not None:
+        query = query.where(campaigns.c.pk != except_pk)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def insert_messages(bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
+    """Message rows in driver form, columns as ``MESSAGE_COLUMNS``."""
+    await bulk.insert(messages, MESSAGE_COLUMNS, rows)
+
+
+async def delete_messages(conn: AsyncConnection, campaign_pk: int) -> int:
+    result = await conn.execute(messages.delete().where(messages.c.campaign_pk == campaign_pk))
+    return result.rowcount or 0
+
+
+async def end_unsent(
+    conn: AsyncConnection, campaign_pk: int, now: datetime, detailed_status: str | None
+) -> int:
+    """Every message of the campaign still waiting becomes Unsent (final)."""
+    result = await conn.execute(
+        update(messages)
+        .where(messages.c.campaign_pk == campaign_pk, messages.c.status == "Queued")
+        .values(status="Unsent", detailed_status=detailed_status, status_at=now)
+    )
+    return result.rowcount or 0
+
+
+async def message_statuses(conn: AsyncConnection, campaign_pk: int) -> dict[str, int]:
+    """Counts of the campaign's messages by status (reminders apart), from the rows."""
+    rows = await conn.execute(
+        select(messages.c.status, func.count())
+        .where(messages.c.campaign_pk == campaign_pk, messages.c.reminder.is_(False))
+        .group_by(messages.c.status)
+    )
+    return {str(status): int(count) for status, count in rows.all()}
+
+
+async def count_messages(conn: AsyncConnection, campaign_pk: int) -> tuple[int, int]:
+    """(campaign messages, reminders) stored for the campaign."""
+    rows = await conn.execute(
+        select(messages.c.reminder, func.count())
+        .where(messages.c.campaign_pk == campaign_pk)
+        .group_by(messages.c.reminder)
+    )
+    counts = {bool(reminder): count for reminder, count in rows}
+    return counts.get(False, 0), counts.get(True, 0)
+
+
+async def net_charge(conn: AsyncConnection, account_id: AccountId, tracking_id: str) -> Decimal:
+    """What the campaign has cost the account so far: charges less refunds (positive)."""
+    total = (
+        await conn.execute(
+            select(func.sum(ledger.c.amount)).where(
+                ledger.c.account_id == account_id, ledger.c.campaign_id == tracking_id
+            )
+        )
+    ).scalar_one()
+    return -total if total is not None else Decimal(0)
