@@ -13,7 +13,8 @@
     │   │                           tracking 404005000, campaign 404009001
     │   ├── MethodNotAllowed        405 405000000
     │   └── Conflict                409; group 409002002, contact 409002005, label 409002006,
-    │                               campaign name 409009003
+    │       │                       campaign name 409009003
+    │       └── IdempotencyInFlight 409 409000000 (the first request with this key still runs)
     ├── OAuthError                  token endpoint failures, answered in OAuth/Spring shape
     ├── ConfigError                 settings or carrier configuration unusable
     ├── NotFoundInStore             admin look-ups (CLI) that found nothing
@@ -144,6 +145,11 @@ class DuplicateGroup(Conflict):
 class DuplicateLabel(Conflict):
     code = "409002006"
     default_message = "A label with this name already exists"
+
+
+class IdempotencyInFlight(Conflict):
+    code = "409000000"
+    default_message = "A request with this Idempotency-Key is still being processed"
 
 
 class OAuthError(SmscastError):

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smscast import __version__
 from smscast.api.errors import install_error_handlers
+from smscast.api.idempotency import IdempotencyMiddleware
 from smscast.api.routes import (
     account,
     campaigns,
@@ -22,6 +23,7 @@ from smscast.api.routes import (
     quiet_hours,
     sms,
 )
+from smscast.services.idempotency import IdempotencyService
 from smscast.services.runtime import Services
 
 log = logging.getLogger("smscast.api")
@@ -78,6 +80,12 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     for module in (oauth, account, sms, campaigns, quiet_hours, contacts, groups, health):
         app.include_router(module.router)
+    # Added first so it runs inside _Edge: keys hash the path with doubled slashes collapsed.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        auth=services.auth,
+        keys=IdempotencyService(services.db, services.clock),
+    )
     app.add_middleware(_Edge)
     return app
 
