@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import os
 import random
 import resource
 import sys
@@ -24,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
+from databases import backends
 from sqlalchemy import text
 
 from smscast.clock import SystemClock
@@ -34,7 +33,6 @@ from smscast.store import groups as gq
 from smscast.store.bulk import Bulk
 from smscast.store.tables import blacklist, group_members
 
-PG_ADMIN = os.environ.get("SMSCAST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIRST = ["Maria", "Giorgos", "Anna", "Jean", "Hans", "Sofia", "Luca", "Élodie", "Ülkü", "Åsa"]
 LAST = ["Papadopoulou", "Müller", "Rossi", "Dubois", "Nowak", "Smith", "García", "Öztürk"]
 PREFIXES = ["+3069", "+49151", "+4479", "+336", "+3932", "+346"]
@@ -182,23 +180,8 @@ async def main() -> None:
             f"generated {args.contacts:,} contacts ({path.stat().st_size / 1e6:.0f} MB) "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        await run_backend("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", path,
-                          args.contacts)  # fmt: skip
-        if args.sqlite_only:
-            return
-        try:
-            admin = await asyncpg.connect(PG_ADMIN, timeout=3)
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"PostgreSQL: skipped ({exc})")
-            return
-        name = f"smscast_bench_{uuid.uuid4().hex[:8]}"
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            await run_backend("PostgreSQL", f"{base}/{name}", path, args.contacts)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+        async for name, url in backends(Path(tmp), sqlite_only=args.sqlite_only):
+            await run_backend(name, url, path, args.contacts)
 
 
 if __name__ == "__main__":

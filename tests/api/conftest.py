@@ -52,22 +52,24 @@ async def check_stored(services: Services, campaign: dict[str, Any]) -> None:
     async with services.db.read() as conn:
         row = (
             await conn.execute(
-                select(campaigns.c.pk, campaigns.c.account_id, campaigns.c.cost).where(
-                    campaigns.c.id == campaign["trackingId"]
-                )
+                select(
+                    campaigns.c.pk, campaigns.c.account_id, campaigns.c.cost, campaigns.c.prices
+                ).where(campaigns.c.id == campaign["trackingId"])
             )
         ).one()
         stored, reminders = await campaign_queries.count_messages(conn, row.pk)
         statuses = await campaign_queries.message_statuses(conn, row.pk)
         priced = (
             await conn.execute(
-                select(messages.c.parts, messages.c.price).where(messages.c.campaign_pk == row.pk)
+                select(messages.c.parts, messages.c.country).where(messages.c.campaign_pk == row.pk)
             )
         ).all()
         paid = await campaign_queries.net_charge(conn, row.account_id, campaign["trackingId"])
     assert stored == campaign["totalMessages"] == campaign["smsAnalysis"]["numberOfRecipients"]
     assert {k: v for k, v in campaign["statuses"].items() if v} == statuses
-    assert sum(parts * price for parts, price in priced) == row.cost == paid
+    assert (
+        sum(parts * Decimal(row.prices[country]) for parts, country in priced) == row.cost == paid
+    )
     assert Decimal(str(campaign["cost"])) == row.cost
     expected_reminders = 0
     if "reminder" in campaign:

@@ -694,3 +694,20 @@ async def test_single_sms(
         ({"from": "Shop", "body": "Hi", "to": {"n": 1}}, "400000000"),
     ):
         error(await client.post("/sms", json=body, headers=auth), 400, code)
+
+
+async def test_idempotency_key_accepts_a_campaign_once(
+    client: httpx.AsyncClient, auth: dict[str, str], services: Services
+):
+    body = {"from": "Shop", "body": "Hi", "to": ["+306912345600"]}
+    headers = {**auth, "Idempotency-Key": "order-42"}
+    start = await balance(client, auth)
+    first = await client.post("/sms/campaign", json=body, headers=headers)
+    again = await client.post("/sms/campaign", json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await balance(client, auth) == start - GR
+    async with services.db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(campaigns))).scalar() == 1
+        assert (await conn.execute(select(func.count()).select_from(messages))).scalar() == 1

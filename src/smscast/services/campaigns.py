@@ -43,6 +43,7 @@ from smscast.errors import (
 from smscast.ids import uuid7, uuid7_batch
 from smscast.services.analysis import check_body, check_sender, invalid_numbers_error
 from smscast.services.auth import Principal
+from smscast.services.collector import bulk_allocations
 from smscast.services.prices import PriceService, PriceTable
 from smscast.store import accounts as account_queries
 from smscast.store import auth as auth_queries
@@ -60,6 +61,7 @@ WRITE_BATCH = 5000
 # Member rows read per fetch (small fetches stay in the CPU's cache).
 READ_BATCH = 2000
 _NAME_FIELDS = frozenset({"firstName", "lastName", "email"})
+_QUEUED = MessageStatus.QUEUED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,29 +143,40 @@ class _Resolution:
 
 
 class _Sink:
-    """Where planned messages go: counted and priced always, written when storing."""
+    """Where planned messages go: counted and priced always, written when storing.
 
-    def __init__(self, table: PriceTable) -> None:
+    ``due`` is when the messages added next are due (the campaign's time, or a reminder's).
+    """
+
+    def __init__(self, table: PriceTable, due: datetime) -> None:
         self._table = table
         self.parts: Counter[str] = Counter()  # country -> parts, priced once at the end
-        self.messages = 0
+        self.due = due
 
     def price(self, country: str) -> Decimal | None:
         return self._table.per_part(country)
 
-    def add(
-        self, mobile: str, country: str, contact_id: str | None, plan: MessagePlan, *, due: datetime
-    ) -> None:
+    def add(self, mobile: str, country: str, contact_id: str | None, plan: MessagePlan) -> None:
         self.parts[country] += plan.parts
-        self.messages += 1
 
-    def cost(self) -> Decimal:
-        total = Decimal(0)
-        for country, parts in self.parts.items():
+    def prices(self) -> dict[str, str]:
+        """The price per part of every country messaged, as stored on the campaign."""
+        found: dict[str, str] = {}
+        for country in self.parts:
             price = self._table.per_part(country)
             assert price is not None  # only priced countries are added
-            total += message_cost(parts, price)
-        return total
+            found[country] = str(price)
+        return found
+
+    def cost(self) -> Decimal:
+        prices = self.prices()
+        return sum(
+            (
+                message_cost(parts, Decimal(prices[country]))
+                for country, parts in self.parts.items()
+            ),
+            Decimal(0),
+        )
 
     async def flush(self) -> None:
         return None
@@ -175,57 +188,49 @@ class _Writer(_Sink):
     def __init__(
         self,
         table: PriceTable,
+        due: datetime,
         bulk: Bulk,
         campaign_pk: int,
         account_id: AccountId,
         ttl_minutes: int,
         now: datetime,
     ) -> None:
-        super().__init__(table)
+        super().__init__(table, due)
         self._bulk = bulk
         self._campaign_pk = campaign_pk
         self._account_id = account_id
         self._ttl = timedelta(minutes=ttl_minutes)
         self._now = now
-        self._stamp = bulk.timestamp(now)
-        self._prices: dict[str, Any] = {}
         self._times: dict[datetime, tuple[Any, Any]] = {}
         self._rows: list[list[Any]] = []
         self.reminder = False
-        self.message_ids: list[str] = []
+        self.first_id: str | None = None
 
-    def add(
-        self, mobile: str, country: str, contact_id: str | None, plan: MessagePlan, *, due: datetime
-    ) -> None:
-        super().add(mobile, country, contact_id, plan, due=due)
-        form = self._bulk
-        price = self._prices.get(country)
-        if price is None:
-            per_part = self._table.per_part(country)
-            assert per_part is not None
-            price = self._prices[country] = form.money(per_part)
-        times = self._times.get(due)
+    def add(self, mobile: str, country: str, contact_id: str | None, plan: MessagePlan) -> None:
+        # A million calls per million recipients: no super() call, values already in
+        # driver form (bool is an int to sqlite3), timestamps converted once per due time.
+        self.parts[country] += plan.parts
+        times = self._times.get(self.due)
         if times is None:
-            times = self._times[due] = (form.timestamp(due), form.timestamp(due + self._ttl))
+            form = self._bulk
+            times = (form.timestamp(self.due), form.timestamp(self.due + self._ttl))
+            self._times[self.due] = times
         self._rows.append(
             [
-                None,  # id, given per batch
+                None,  # the id, given per batch
                 self._campaign_pk,
                 self._account_id,
                 mobile,
                 country,
                 contact_id,
-                form.boolean(self.reminder),
+                self.reminder,
                 plan.text,
-                form.boolean(plan.unicode),
+                plan.unicode,
                 plan.parts,
-                price,
-                MessageStatus.QUEUED.value,
+                _QUEUED,
                 None,
-                self._stamp,
                 times[0],
                 times[1],
-                self._stamp,
             ]
         )
 
@@ -236,8 +241,8 @@ class _Writer(_Sink):
         ids = uuid7_batch(self._now, len(rows))
         for row, message_id in zip(rows, ids, strict=True):
             row[0] = message_id
-        if len(self.message_ids) < 1:
-            self.message_ids.append(ids[0])
+        if self.first_id is None:
+            self.first_id = ids[0]
         await q.insert_messages(self._bulk, rows)
 
     async def maybe_flush(self) -> None:
@@ -288,8 +293,8 @@ class CampaignService:
     async def analyse(self, principal: Principal, request: CampaignRequest) -> CampaignAnalysis:
         """What accepting the campaign would find and cost; nothing is stored."""
         planner, table = await self._prepare(principal, request)
-        sink = _Sink(table)
         now = self._clock.now()
+        sink = _Sink(table, _future(request.scheduled_at, now) or now)
         async with self._db.read() as conn:
             resolution = await self._resolve(
                 conn, principal.account_id, request, planner, sink, now
@@ -397,17 +402,23 @@ class CampaignService:
                     "state": CampaignState.QUEUED.value,
                     "scheduled_at": None,
                     "cost": Decimal(0),
+                    "prices": {},
                     "total_messages": 0,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
-            writer = _Writer(table, Bulk(conn), pk, account_id, request.ttl, now)
-            writer.add(recipient.e164, recipient.country, None, planner.plain, due=now)
+            writer = _Writer(table, now, Bulk(conn), pk, account_id, request.ttl, now)
+            writer.add(recipient.e164, recipient.country, None, planner.plain)
             await writer.flush()
             cost = writer.cost()
-            await q.update_campaign(conn, pk, {"cost": cost, "total_messages": 1, "queued": 1})
-            message_id = MessageId(writer.message_ids[0])
+            await q.update_campaign(
+                conn,
+                pk,
+                {"cost": cost, "prices": writer.prices(), "total_messages": 1, "queued": 1},
+            )
+            assert writer.first_id is not None
+            message_id = MessageId(writer.first_id)
             await self._charge(conn, account_id, cost, tracking_id, message_id, now)
             row = await q.get_campaign(conn, account_id, tracking_id, CampaignKind.SINGLE.value)
             assert row is not None
@@ -471,6 +482,7 @@ class CampaignService:
             "state": (CampaignState.SCHEDULED if scheduled else CampaignState.QUEUED).value,
             "scheduled_at": scheduled,
             "cost": Decimal(0),
+            "prices": {},
             "total_messages": 0,
             "updated_at": now,
         }
@@ -487,19 +499,22 @@ class CampaignService:
     ) -> None:
         """Resolve, plan and write every message of the campaign (and its reminders), then
         record the totals on the campaign row."""
-        writer = _Writer(table, Bulk(conn), pk, account_id, request.ttl, now)
-        resolution = await self._resolve(conn, account_id, request, planner, writer, now)
-        errors = self._check(request, resolution)
-        await writer.flush()
-        writer.reminder = True
-        await self._reminders(request, planner, writer, now)
-        await writer.flush()
+        due = _future(request.scheduled_at, now) or now
+        writer = _Writer(table, due, Bulk(conn), pk, account_id, request.ttl, now)
+        with bulk_allocations():
+            resolution = await self._resolve(conn, account_id, request, planner, writer, now)
+            errors = self._check(request, resolution)
+            await writer.flush()
+            writer.reminder = True
+            await self._reminders(request, planner, writer, now)
+            await writer.flush()
         await q.update_campaign(
             conn,
             pk,
             {
                 "analysis": resolution.analysis(errors),
                 "cost": writer.cost(),
+                "prices": writer.prices(),
                 "total_messages": resolution.recipients,
                 "queued": resolution.recipients,
             },
@@ -535,7 +550,6 @@ class CampaignService:
         contacts left out; each becomes a planned, priced message in ``sink``."""
         found = _Resolution()
         seen: set[str] = set()
-        due = _future(request.scheduled_at, now) or now
         plain = planner.plan({})
         # 1. Numbers given directly (personalized from fallback values only).
         for raw, recipient in zip(request.to, parse_recipients(request.to), strict=True):
@@ -546,15 +560,15 @@ class CampaignService:
             if recipient.e164 not in seen:
                 seen.add(recipient.e164)
                 found.per_country[recipient.country] += 1
-                sink.add(recipient.e164, recipient.country, None, plain, due=due)
+                sink.add(recipient.e164, recipient.country, None, plain)
         if found.invalid and not request.allow_invalid:
             raise invalid_numbers_error(found.invalid)
         # 2. Contacts by id.
         if request.contacts:
-            await self._contacts(conn, account_id, request, planner, sink, found, seen, due)
+            await self._contacts(conn, account_id, request, planner, sink, found, seen)
         # 3. Members of groups, streamed.
         if request.groups:
-            await self._groups(conn, account_id, request, planner, sink, found, seen, due)
+            await self._groups(conn, account_id, request, planner, sink, found, seen)
         found.recipients = len(seen)
         return found
 
@@ -567,7 +581,6 @@ class CampaignService:
         sink: _Sink,
         found: _Resolution,
         seen: set[str],
-        due: datetime,
     ) -> None:
         wanted = list(dict.fromkeys(request.contacts))
         rows: dict[str, ContactRow] = {
@@ -600,7 +613,7 @@ class CampaignService:
                 "country": contact.country,
                 **{name: _label_text(value) for name, value in contact.labels.items()},
             }
-            sink.add(contact.mobile, contact.country, contact.id, planner.plan(values), due=due)
+            sink.add(contact.mobile, contact.country, contact.id, planner.plan(values))
         await _maybe_flush(sink)
 
     async def _groups(
@@ -612,7 +625,6 @@ class CampaignService:
         sink: _Sink,
         found: _Resolution,
         seen: set[str],
-        due: datetime,
     ) -> None:
         names = list(dict.fromkeys(request.groups))
         groups = await group_queries.get_groups(conn, account_id, names)
@@ -660,7 +672,7 @@ class CampaignService:
                         for name, value in json.loads(member.labels_json).items():
                             values[name] = _label_text(value)
                     plan = planner.plan(values)
-                sink.add(mobile, country, member.contact_id, plan, due=due)
+                sink.add(mobile, country, member.contact_id, plan)
             await _maybe_flush(sink)
         found.total_in_groups = in_groups
 
@@ -682,8 +694,9 @@ class CampaignService:
             raise invalid_numbers_error(bad, "Invalid reminder numbers")
         plan = planner.plan({})
         for due in reminder.due_times(_future(request.scheduled_at, now), now):
+            sink.due = due
             for recipient in dict.fromkeys(r for r in recipients if r is not None):
-                sink.add(recipient.e164, recipient.country, None, plan, due=due)
+                sink.add(recipient.e164, recipient.country, None, plan)
 
     async def _scheduled(
         self, conn: AsyncConnection, account_id: AccountId, tracking_id: str

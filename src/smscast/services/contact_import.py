@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import gc
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from smscast.domain.contacts import (
 from smscast.domain.numbers import parse_recipients
 from smscast.errors import GroupNotFound, SmscastError, StoreConflict, ValidationFailed
 from smscast.ids import uuid7_batch
+from smscast.services.collector import bulk_allocations
 from smscast.services.contacts import check_group_name
 from smscast.store import contacts as q
 from smscast.store import groups as gq
@@ -145,7 +144,7 @@ class ContactImporter:
         progress: Progress | None,
     ) -> None:
         """Write validated batches in order while the next one is validated and staged."""
-        with _collector_out_of_the_way():
+        with bulk_allocations():
             await self._consume_batches(account_id, source, group_id, summary, progress)
 
     async def _consume_batches(
@@ -358,25 +357,6 @@ async def _from_worker(
         if child.returncode is None:
             child.kill()
             await child.wait()
-
-
-@contextmanager
-def _collector_out_of_the_way() -> Iterator[None]:
-    """Let the cyclic garbage collector skip what existed before the import.
-
-    A batch allocates tens of thousands of containers (rows, tuples, records), each freed by
-    reference counting; meanwhile every full collection walked the whole process again
-    (the web stack, the ORM, the phone-number metadata). Freezing those objects and
-    collecting less often took a third off this process's time per row.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 @dataclass(slots=True)

@@ -27,13 +27,10 @@ MESSAGE_COLUMNS = (
     "text",
     "unicode",
     "parts",
-    "price",
     "status",
     "detailed_status",
-    "status_at",
     "due_at",
     "expires_at",
-    "created_at",
 )
 STATUS_COLUMNS = ("queued", "sent", "unsent", "failed", "delivered", "undelivered")
 
@@ -60,6 +57,7 @@ class CampaignRow:
     state: str
     scheduled_at: datetime | None
     cost: Decimal
+    prices: dict[str, str]
     total_messages: int
     statuses: dict[str, int]
     created_at: datetime
@@ -90,6 +88,7 @@ def _campaign(row: Row[Any]) -> CampaignRow:
         state=m["state"],
         scheduled_at=m["scheduled_at"],
         cost=m["cost"],
+        prices=m["prices"],
         total_messages=m["total_messages"],
         statuses={column: m[column] for column in STATUS_COLUMNS},
         created_at=m["created_at"],

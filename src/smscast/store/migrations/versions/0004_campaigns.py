@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-28 19:56:48.809739
+Create Date: 2026-11-28 20:03:51.228883
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("scheduled_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("cost", smscast.store.columns.Money(precision=20, scale=6), nullable=False),
+        sa.Column("prices", sa.JSON(), nullable=False),
         sa.Column("total_messages", sa.Integer(), nullable=False),
         sa.Column("queued", sa.Integer(), server_default="0", nullable=False),
         sa.Column("sent", sa.Integer(), server_default="0", nullable=False),
@@ -136,13 +137,11 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("unicode", sa.Boolean(), nullable=False),
         sa.Column("parts", sa.Integer(), nullable=False),
-        sa.Column("price", smscast.store.columns.Money(precision=20, scale=6), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("detailed_status", sa.String(length=32), nullable=True),
-        sa.Column("status_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("status_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("due_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", smscast.store.columns.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_messages")),
         sa.UniqueConstraint("id", name=op.f("uq_messages_id")),
     )
