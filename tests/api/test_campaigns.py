@@ -711,3 +711,36 @@ async def test_idempotency_key_accepts_a_campaign_once(
     async with services.db.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(campaigns))).scalar() == 1
         assert (await conn.execute(select(func.count()).select_from(messages))).scalar() == 1
+
+
+def _campaign_json(fields: str) -> str:
+    """Raw JSON of a campaign to one number with ``fields`` (JSON text) added."""
+    return '{"from":"Shop","to":["+306912345678"],' + fields + "}"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/sms/campaign", _campaign_json('"body":"a\\ud800"')),
+        ("/sms/campaign", _campaign_json('"body":"Hi","campaignName":"a\\u0000b"')),
+        ("/sms/campaign", _campaign_json('"body":"[~x]","fallbackValues":{"x":"\\udc00"}')),
+        ("/sms/campaign", _campaign_json('"body":"Hi","scheduledDate":1e300')),
+        ("/sms/campaign", _campaign_json('"body":"Hi","ttl":1e300')),
+        (
+            "/sms/campaign",
+            _campaign_json(
+                '"body":"Hi","reminder":{"minutesAfter":99999999999999999999,"to":["+306912345678"]}'
+            ),
+        ),
+        ("/sms", '{"from":"Shop","body":"Hi","to":"+30\\ud800"}'),
+        ("/sms/analyze/campaign", '{"from":"Shop","body":"Hi","groups":[null]}'),
+    ],
+)
+async def test_hostile_bodies_are_clean_400s(
+    client: httpx.AsyncClient, auth: dict[str, str], services: Services, path: str, payload: str
+):
+    headers = auth | {"Content-Type": "application/json"}
+    response = await client.post(path, content=payload.encode(), headers=headers)
+    error(response, 400, "400000000")
+    async with services.db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(messages))).scalar() == 0

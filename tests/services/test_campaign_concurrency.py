@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from smscast.errors import DuplicateCampaignName, InsufficientBalance
 from smscast.services.auth import Principal
 from smscast.services.campaigns import CampaignRequest
 from smscast.services.runtime import Services
+from smscast.store.tables import messages
 from smscast.types import AccountId, ApplicationId
 from tests.conftest import MakeAccount
 
@@ -39,6 +42,10 @@ async def test_concurrent_campaigns_never_overdraw(services: Services, make_acco
     stored, ledger_total = await services.accounts.ledger_balance(AccountId(creds.account_id))
     assert stored == ledger_total == Decimal("1.00") - 7 * 3 * GR
     assert stored >= 0
+    # Refused campaigns left nothing: exactly the accepted campaigns' messages exist.
+    async with services.db.read() as conn:
+        count = await conn.execute(select(func.count()).select_from(messages))
+        assert count.scalar() == 7 * 3
 
 
 async def test_same_name_at_once_one_wins(services: Services, make_account: MakeAccount):
