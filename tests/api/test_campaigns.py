@@ -525,6 +525,7 @@ async def test_update_while_scheduled_reprices(
     now = (
         await client.put(f"/sms/{tracking}", json={**smaller, "scheduledDate": None}, headers=auth)
     ).json()
+    await check_campaign(services, now)
     assert now["state"] == "Queued"
     error(await client.put(f"/sms/{tracking}", json=smaller, headers=auth), 400, "400009002")
     error(await client.delete(f"/sms/{tracking}", headers=auth), 400, "400009002")
@@ -609,7 +610,7 @@ async def test_delete_of_a_queued_campaign_is_refused(
     error(await client.delete(f"/sms/{campaign['trackingId']}", headers=auth), 400, "400009002")
 
 
-async def test_a_scheduled_campaign_falls_due(
+async def test_a_past_scheduled_date_means_now(
     client: httpx.AsyncClient, auth: dict[str, str], clock: FakeClock, post_campaign: PostCampaign
 ):
     body = {
@@ -707,6 +708,7 @@ async def test_idempotency_key_accepts_a_campaign_once(
     assert first.status_code == again.status_code == 200
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
+    await check_campaign(services, first.json())
     assert await balance(client, auth) == start - GR
     async with services.db.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(campaigns))).scalar() == 1
@@ -744,3 +746,179 @@ async def test_hostile_bodies_are_clean_400s(
     error(response, 400, "400000000")
     async with services.db.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(messages))).scalar() == 0
+
+
+# -- limits found in review ----------------------------------------------------------------
+
+
+async def test_longest_numeric_sender_is_stored(
+    client: httpx.AsyncClient, auth: dict[str, str], post_campaign: PostCampaign
+):
+    sender = "+1234567890123456"  # 16 digits and a "+": 17 characters
+    campaign = await post_campaign({"from": sender, "body": "Hi", "to": ["+306912345600"]}, auth)
+    assert campaign["from"] == sender
+    sms = await client.post(
+        "/sms", json={"from": sender, "body": "Hi", "to": "+306912345600"}, headers=auth
+    )
+    assert sms.status_code == 200, sms.text
+
+
+@pytest.mark.parametrize(
+    "scheduled", ["9999-12-31T23:00:00Z", 253402300799, "2040-01-01T00:00:00Z"]
+)
+async def test_scheduled_date_too_far_ahead(
+    client: httpx.AsyncClient, auth: dict[str, str], scheduled: object
+):
+    body = {
+        "from": "Shop",
+        "body": "Hi",
+        "to": ["+306912345600"],
+        "scheduledDate": scheduled,
+        "reminder": {"minutesAfter": 60, "to": ["+306912345601"]},
+    }
+    for path in ("/sms/campaign", "/sms/analyze/campaign"):
+        found = error(await client.post(path, json=body, headers=auth), 400, "400000000")
+        assert "scheduledDate" in found["properties"]
+
+
+async def test_a_personalized_text_over_the_limit_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], services: Services
+):
+    body = {
+        "from": "Shop",
+        "body": "Hi [~x]",
+        "to": ["+306912345600"],
+        "fallbackValues": {"x": "y" * 1600},
+    }
+    for path in ("/sms/campaign", "/sms/analyze/campaign"):
+        found = error(await client.post(path, json=body, headers=auth), 400, "400000000")
+        assert "1603 characters" in found["properties"]["body"]
+    async with services.db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(messages))).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"contacts": ["x"] * 30_001}, "contacts"),
+        ({"groups": [f"g{n}" for n in range(101)]}, "groups"),
+        ({"reminder": {"minutesAfter": 5, "to": ["+306912345600"] * 101}}, "reminder.to"),
+        (
+            {"reminder": {"minutesAfter": 7 * 24 * 60 + 1, "to": ["+306912345600"]}},
+            "reminder.minutesAfter",
+        ),
+    ],
+)
+async def test_list_limits(
+    client: httpx.AsyncClient, auth: dict[str, str], patch: dict[str, Any], field: str
+):
+    body = {"from": "Shop", "body": "Hi", "to": ["+306912345600"], **patch}
+    found = error(await client.post("/sms/campaign", json=body, headers=auth), 400, "400000000")
+    assert field in found["properties"]
+
+
+async def test_update_the_balance_cannot_pay_leaves_the_campaign_as_it_was(
+    client: httpx.AsyncClient, make_account: Any, get_token: Any, services: Services
+):
+    from tests.conftest import bearer
+
+    auth = bearer(await get_token(await make_account(balance=Decimal("0.10"))))
+    body = {
+        "from": "Shop",
+        "body": "Hi",
+        "to": ["+306912345600"],
+        "scheduledDate": "2026-03-01T09:00:00Z",
+    }
+    created = await client.post("/sms/campaign", json=body, headers=auth)
+    assert created.status_code == 200
+    campaign = created.json()
+    three = {**body, "to": ["+306912345600", "+306912345601", "+306912345602"]}
+    error(
+        await client.put(f"/sms/{campaign['trackingId']}", json=three, headers=auth),
+        400,
+        "400001009",
+    )
+    bad = {**body, "to": ["nope"]}
+    error(
+        await client.put(f"/sms/{campaign['trackingId']}", json=bad, headers=auth), 400, "400005000"
+    )
+    assert (
+        await client.get(f"/campaigns/{campaign['trackingId']}", headers=auth)
+    ).json() == campaign
+    await check_campaign(services, campaign)
+    assert await balance(client, auth) == Decimal("0.10") - GR
+
+
+async def test_an_update_keeps_a_reminder_already_sent_and_delete_refunds_only_the_rest(
+    client: httpx.AsyncClient, auth: dict[str, str], services: Services, post_campaign: PostCampaign
+):
+    start = await balance(client, auth)
+    body = {
+        "from": "Shop",
+        "body": "Hi",
+        "to": ["+306912345600"],
+        "scheduledDate": "2026-03-01T09:00:00Z",
+        "reminder": {"minutesBefore": 30, "to": ["+4915112345678"]},
+    }
+    campaign = await post_campaign(body, auth)
+    tracking = campaign["trackingId"]
+    # The "before" reminder went out (as the dispatcher will record it).
+    async with services.db.write() as conn:
+        await conn.execute(
+            messages.update().where(messages.c.reminder.is_(True)).values(status="Sent")
+        )
+    updated = await client.put(
+        f"/sms/{tracking}", json={**body, "to": ["+306912345601", "+306912345602"]}, headers=auth
+    )
+    assert updated.status_code == 200, updated.text
+    async with services.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(messages.c.reminder, messages.c.status, messages.c.mobile).order_by(
+                    messages.c.mobile
+                )
+            )
+        ).all()
+    # The sent reminder stays and is not planned again; the campaign's messages are new.
+    assert [tuple(r) for r in rows] == [
+        (False, "Queued", "+306912345601"),
+        (False, "Queued", "+306912345602"),
+        (True, "Sent", "+4915112345678"),
+    ]
+    assert Decimal(str(updated.json()["cost"])) == 2 * GR + DE
+    assert await balance(client, auth) == start - 2 * GR - DE
+    deleted = await client.delete(f"/sms/{tracking}", headers=auth)
+    assert deleted.status_code == 200
+    # Only what never went out comes back: the sent reminder stays paid for.
+    assert await balance(client, auth) == start - DE
+    for account in await services.accounts.list():
+        stored, ledger_total = await services.accounts.ledger_balance(account.id)
+        assert stored == ledger_total
+
+
+async def test_the_applications_transcode_policy_applies(
+    client: httpx.AsyncClient,
+    make_account: Any,
+    get_token: Any,
+    services: Services,
+    post_campaign: PostCampaign,
+):
+    from tests.conftest import Credentials, bearer
+
+    creds = await make_account()
+    issued = await services.auth.create_application(
+        creds.account_id, name="always", transcode="always"
+    )
+    always = Credentials(creds.account_id, issued.application.id, issued.secret)
+    auth = bearer(await get_token(always))
+    # Transcoding saves nothing here (one part either way): only "always" sends it.
+    campaign = await post_campaign(
+        {"from": "Shop", "body": "Καλημέρα", "to": ["+306912345600"]}, auth
+    )
+    async with services.db.read() as conn:
+        text = (
+            await conn.execute(
+                select(campaigns.c.text).where(campaigns.c.id == campaign["trackingId"])
+            )
+        ).scalar_one()
+    assert text == "KAΛHMEPA"

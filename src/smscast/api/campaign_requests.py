@@ -15,6 +15,10 @@ from typing import Any
 from smscast.api.formats import parse_instant
 from smscast.domain.campaigns import (
     DEFAULT_TTL,
+    MAX_CONTACTS,
+    MAX_GROUPS,
+    MAX_REMINDER_MINUTES,
+    MAX_REMINDER_NUMBERS,
     MAX_TO,
     MAX_TTL,
     MIN_TTL,
@@ -38,12 +42,18 @@ def campaign_request(body: Any) -> CampaignRequest:
     to = _numbers(data.get("to"), "to")
     if len(to) > MAX_TO:
         raise _invalid("to", f"at most {MAX_TO} numbers per request; {len(to)} given")
+    contacts = _strings(data.get("contacts"), "contacts")
+    if len(contacts) > MAX_CONTACTS:
+        raise _invalid("contacts", f"at most {MAX_CONTACTS} contacts per request")
+    groups = _strings(data.get("groups"), "groups")
+    if len(groups) > MAX_GROUPS:
+        raise _invalid("groups", f"at most {MAX_GROUPS} groups per request")
     return CampaignRequest(
         sender=_sender(data.get("from")),
         body=_text(data.get("body"), "body"),
         to=tuple(to),
-        contacts=tuple(_strings(data.get("contacts"), "contacts")),
-        groups=tuple(_strings(data.get("groups"), "groups")),
+        contacts=tuple(contacts),
+        groups=tuple(groups),
         scheduled_at=_date(data.get("scheduledDate"), "scheduledDate"),
         name=_campaign_name(data.get("campaignName")),
         callback=_callback(data.get("callback"), "callback"),
@@ -210,12 +220,14 @@ def _reminder(value: Any) -> Reminder | None:
     before = _int(value.get("minutesBefore"), "reminder.minutesBefore")
     after = _int(value.get("minutesAfter"), "reminder.minutesAfter")
     for name, minutes in (("minutesBefore", before), ("minutesAfter", after)):
-        if minutes is not None and not 0 <= minutes <= MAX_TTL * 7:
-            raise _invalid(f"reminder.{name}", "must be 0 or more minutes, within a month")
+        if minutes is not None and not 0 <= minutes <= MAX_REMINDER_MINUTES:
+            raise _invalid(f"reminder.{name}", "must be 0 or more minutes, within a week")
     field = "to" if value.get("to") is not None else "recipients"
     to = _numbers(value.get(field), f"reminder.{field}")
     if not to:
         raise _invalid("reminder.to", "a reminder needs at least one number")
+    if len(to) > MAX_REMINDER_NUMBERS:
+        raise _invalid("reminder.to", f"at most {MAX_REMINDER_NUMBERS} numbers")
     if before is None and after is None:
         raise _invalid("reminder", "give minutesBefore, minutesAfter or both")
     return Reminder(before, after, tuple(to))

@@ -10,10 +10,25 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from smscast.domain.analysis import BodyAnalysis, TranscodePolicy, analyse, text_to_send
+from smscast.domain.analysis import (
+    MAX_BODY_CHARACTERS,
+    BodyAnalysis,
+    TranscodePolicy,
+    analyse,
+    text_to_send,
+)
 from smscast.domain.personalize import has_placeholders, render
 
 MAX_TO: Final = 30_000
+MAX_CONTACTS: Final = 30_000
+MAX_GROUPS: Final = 100
+MAX_REMINDER_NUMBERS: Final = 100
+MAX_REMINDER_MINUTES: Final = 7 * 24 * 60
+# How far ahead a campaign can be scheduled.
+MAX_SCHEDULE_AHEAD: Final = timedelta(days=5 * 366)
+# Distinct personalized texts remembered; past this (a label unique to every recipient, such
+# as [~mobile]) the memory is cleared rather than grown by a million texts.
+_MAX_PLANS: Final = 50_000
 MIN_TTL: Final = 1
 MAX_TTL: Final = 4320
 DEFAULT_TTL: Final = 4320
@@ -68,13 +83,15 @@ class Reminder:
     minutes_after: int | None
     to: tuple[str, ...]
 
-    def due_times(self, scheduled_at: datetime | None, now: datetime) -> list[datetime]:
+    def due_times(
+        self, scheduled_at: datetime | None, now: datetime, *, before: bool = True
+    ) -> list[datetime]:
         """When the reminders go out. Before a campaign that sends at once there is no time
         left for a "before" reminder, so only "after" reminders count then; a "before"
-        time already past goes out now."""
+        time already past goes out now. ``before`` False leaves the "before" one out."""
         start = scheduled_at or now
         times: list[datetime] = []
-        if self.minutes_before is not None and scheduled_at is not None:
+        if before and self.minutes_before is not None and scheduled_at is not None:
             times.append(max(now, start - timedelta(minutes=self.minutes_before)))
         if self.minutes_after is not None:
             times.append(start + timedelta(minutes=self.minutes_after))
@@ -92,6 +109,16 @@ def valid_callback_url(url: str) -> bool:
 
 def valid_ttl(minutes: int) -> bool:
     return MIN_TTL <= minutes <= MAX_TTL
+
+
+class PersonalizedTooLong(ValueError):
+    """A rendered text over the body limit: no SMS client could send it."""
+
+    def __init__(self, characters: int) -> None:
+        self.characters = characters
+        super().__init__(
+            f"a personalized text has {characters} characters; at most {MAX_BODY_CHARACTERS}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +162,10 @@ class MessagePlanner:
         rendered = render(self.template, values, self._fallbacks)
         found = self._plans.get(rendered)
         if found is None:
+            if len(rendered) > MAX_BODY_CHARACTERS:
+                raise PersonalizedTooLong(len(rendered))
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
             analysis = analyse(rendered)
             sent = text_to_send(rendered, analysis, self._transcode, self._policy)
             if sent is not rendered:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,12 +19,14 @@ from smscast.clock import Clock
 from smscast.domain.analysis import TranscodePolicy
 from smscast.domain.campaigns import (
     DEFAULT_TTL,
+    MAX_SCHEDULE_AHEAD,
     Callback,
     CampaignKind,
     CampaignState,
     MessagePlan,
     MessagePlanner,
     MessageStatus,
+    PersonalizedTooLong,
     Reminder,
 )
 from smscast.domain.contacts import DEFAULT_LABELS
@@ -39,6 +42,7 @@ from smscast.errors import (
     InsufficientBalance,
     InvalidRecipients,
     NoRecipientsLeft,
+    ValidationFailed,
 )
 from smscast.ids import uuid7, uuid7_batch
 from smscast.services.analysis import check_body, check_sender, invalid_numbers_error
@@ -194,8 +198,10 @@ class _Writer(_Sink):
         account_id: AccountId,
         ttl_minutes: int,
         now: datetime,
+        budget: Decimal | None = None,
     ) -> None:
         super().__init__(table, due)
+        self._budget = budget
         self._bulk = bulk
         self._campaign_pk = campaign_pk
         self._account_id = account_id
@@ -234,7 +240,7 @@ class _Writer(_Sink):
             ]
         )
 
-    async def flush(self) -> None:
+    async def _write(self) -> None:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
@@ -244,6 +250,13 @@ class _Writer(_Sink):
         if self.first_id is None:
             self.first_id = ids[0]
         await q.insert_messages(self._bulk, rows)
+
+    async def flush(self) -> None:
+        if self._budget is not None and self.cost() > self._budget:
+            raise InsufficientBalance(
+                f"The balance cannot pay for this campaign (more than {self._budget} needed)"
+            )
+        await self._write()
 
     async def maybe_flush(self) -> None:
         if len(self._rows) >= WRITE_BATCH:
@@ -288,6 +301,8 @@ class CampaignService:
                 return stored
         except IntegrityError as exc:
             # Two campaigns of one name at once: the unique index decides which one lost.
+            if not request.name:
+                raise
             raise DuplicateCampaignName(f"A campaign named {request.name} already exists") from exc
 
     async def analyse(self, principal: Principal, request: CampaignRequest) -> CampaignAnalysis:
@@ -295,12 +310,13 @@ class CampaignService:
         planner, table = await self._prepare(principal, request)
         now = self._clock.now()
         sink = _Sink(table, _future(request.scheduled_at, now) or now)
-        async with self._db.read() as conn:
-            resolution = await self._resolve(
-                conn, principal.account_id, request, planner, sink, now
-            )
-        errors = self._check(request, resolution)
-        await self._reminders(request, planner, sink, now)
+        with _personalized_text_limit():
+            async with self._db.read() as conn:
+                resolution = await self._resolve(
+                    conn, principal.account_id, request, planner, sink, now
+                )
+            errors = self._check(request, resolution)
+            await self._reminders(request, planner, sink, now)
         return CampaignAnalysis(resolution.analysis(errors), sink.cost(), table.currency.code)
 
     async def get(self, account_id: AccountId, tracking_id: str) -> CampaignRow:
@@ -313,8 +329,9 @@ class CampaignService:
     async def update(
         self, principal: Principal, tracking_id: str, request: CampaignRequest
     ) -> CampaignRow:
-        """Replace a scheduled campaign: its messages are planned anew and the difference in
-        cost is charged or refunded, in one transaction."""
+        """Replace a scheduled campaign: its waiting messages are planned anew and the
+        difference in cost is charged or refunded, in one transaction. Messages already
+        handed over (a reminder sent before the campaign) stay, and stay paid for."""
         now = self._clock.now()
         planner, table = await self._prepare(principal, request)
         account_id = principal.account_id
@@ -325,28 +342,32 @@ class CampaignService:
                     conn, account_id, request.name, except_pk=current.pk
                 ):
                     raise DuplicateCampaignName(f"A campaign named {request.name} already exists")
-                await q.delete_messages(conn, current.pk)
+                paid = await q.net_charge(conn, account_id, tracking_id)
+                kept = _Kept.of(await q.handed_over(conn, current.pk), current.prices, paid)
+                await q.delete_waiting(conn, current.pk)
                 await q.update_campaign(
                     conn, current.pk, self._campaign_values(request, planner, now)
                 )
                 await self._store_messages(
-                    conn, current.pk, account_id, request, planner, table, now
+                    conn, current.pk, account_id, request, planner, table, now, kept=kept
                 )
                 updated = await q.get_campaign(conn, account_id, tracking_id, "campaign")
                 assert updated is not None
-                paid = await q.net_charge(conn, account_id, tracking_id)
                 await self._charge(conn, account_id, updated.cost - paid, current.id, None, now)
                 return updated
         except IntegrityError as exc:
+            if not request.name:
+                raise
             raise DuplicateCampaignName(f"A campaign named {request.name} already exists") from exc
 
     async def delete(self, account_id: AccountId, tracking_id: str) -> None:
-        """Cancel a scheduled campaign: its messages end Unsent, its charge is refunded, and
+        """Cancel a scheduled campaign: its waiting messages end Unsent and are refunded, and
         the row stays (answering 404) for the ledger and the audit trail."""
         now = self._clock.now()
         async with self._db.write() as conn:
             current = await self._scheduled(conn, account_id, tracking_id)
-            await q.end_unsent(conn, current.pk, now, None)
+            ended = await q.end_unsent(conn, current.pk, now, None)
+            refund = _cost_of(ended, current.prices)
             statuses = await q.message_statuses(conn, current.pk)
             await q.update_campaign(
                 conn,
@@ -357,8 +378,7 @@ class CampaignService:
                     **{status.lower(): statuses.get(status, 0) for status in MessageStatus},
                 },
             )
-            paid = await q.net_charge(conn, account_id, current.id)
-            await self._charge(conn, account_id, -paid, current.id, None, now)
+            await self._charge(conn, account_id, -refund, current.id, None, now)
 
     # -- single SMS -------------------------------------------------------------------
 
@@ -432,6 +452,11 @@ class CampaignService:
         """Checks that need no recipient, the planner for the body, and the price list."""
         text = check_body(request.body)
         check_sender(request.sender)
+        if request.scheduled_at and request.scheduled_at > self._clock.now() + MAX_SCHEDULE_AHEAD:
+            raise ValidationFailed(
+                "scheduledDate is too far ahead",
+                properties={"scheduledDate": "at most 5 years ahead"},
+            )
         if not (request.to or request.contacts or request.groups):
             raise InvalidRecipients(
                 "No recipients given: send to, contacts or groups",
@@ -496,25 +521,39 @@ class CampaignService:
         planner: MessagePlanner,
         table: PriceTable,
         now: datetime,
+        *,
+        kept: _Kept | None = None,
     ) -> None:
         """Resolve, plan and write every message of the campaign (and its reminders), then
-        record the totals on the campaign row."""
+        record the totals on the campaign row. ``kept``: messages of an updated campaign
+        already handed over, which stay (and stay paid for).
+
+        The balance is read first and the running cost checked at every batch, so a campaign
+        the account cannot pay stops early instead of writing every row and rolling back;
+        the conditional charge at the end remains the guard against concurrent campaigns.
+        """
+        kept = kept or _Kept()
+        account = await account_queries.get_account(conn, account_id)
+        assert account is not None
+        budget = account.balance + kept.paid - kept.cost
         due = _future(request.scheduled_at, now) or now
-        writer = _Writer(table, due, Bulk(conn), pk, account_id, request.ttl, now)
-        with bulk_allocations():
+        writer = _Writer(table, due, Bulk(conn), pk, account_id, request.ttl, now, budget)
+        with bulk_allocations(), _personalized_text_limit():
             resolution = await self._resolve(conn, account_id, request, planner, writer, now)
             errors = self._check(request, resolution)
             await writer.flush()
             writer.reminder = True
-            await self._reminders(request, planner, writer, now)
+            await self._reminders(
+                request, planner, writer, now, before=not kept.reminders_handed_over
+            )
             await writer.flush()
         await q.update_campaign(
             conn,
             pk,
             {
                 "analysis": resolution.analysis(errors),
-                "cost": writer.cost(),
-                "prices": writer.prices(),
+                "cost": writer.cost() + kept.cost,
+                "prices": {**kept.prices, **writer.prices()},
                 "total_messages": resolution.recipients,
                 "queued": resolution.recipients,
             },
@@ -677,10 +716,17 @@ class CampaignService:
         found.total_in_groups = in_groups
 
     async def _reminders(
-        self, request: CampaignRequest, planner: MessagePlanner, sink: _Sink, now: datetime
+        self,
+        request: CampaignRequest,
+        planner: MessagePlanner,
+        sink: _Sink,
+        now: datetime,
+        *,
+        before: bool = True,
     ) -> None:
         """Reminder SMS: the body (with fallback values) to each tester, before and/or after
-        the campaign; priced and charged like any SMS."""
+        the campaign; priced and charged like any SMS. ``before`` False: an update of a
+        campaign whose "before" reminder already went out does not send it again."""
         reminder = request.reminder
         if reminder is None or not reminder.to:
             return
@@ -693,7 +739,7 @@ class CampaignService:
         if bad:
             raise invalid_numbers_error(bad, "Invalid reminder numbers")
         plan = planner.plan({})
-        for due in reminder.due_times(_future(request.scheduled_at, now), now):
+        for due in reminder.due_times(_future(request.scheduled_at, now), now, before=before):
             sink.due = due
             for recipient in dict.fromkeys(r for r in recipients if r is not None):
                 sink.add(recipient.e164, recipient.country, None, plan)
@@ -745,6 +791,43 @@ class CampaignService:
             campaign_id=tracking_id,
             message_id=message_id,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What an update keeps of a campaign: messages already handed over, their cost and
+    prices, and what the campaign has been charged so far."""
+
+    cost: Decimal = Decimal(0)
+    prices: dict[str, str] = field(default_factory=dict)
+    paid: Decimal = Decimal(0)
+    reminders_handed_over: bool = False
+
+    @classmethod
+    def of(cls, rows: list[tuple[bool, int, str]], prices: dict[str, str], paid: Decimal) -> _Kept:
+        return cls(
+            cost=_cost_of([(parts, country) for _, parts, country in rows], prices),
+            prices={country: prices[country] for _, _, country in rows},
+            paid=paid,
+            reminders_handed_over=any(reminder for reminder, _, _ in rows),
+        )
+
+
+def _cost_of(rows: list[tuple[int, str]], prices: dict[str, str]) -> Decimal:
+    """What these (parts, country) messages cost at the campaign's prices."""
+    return sum(
+        (message_cost(parts, Decimal(prices[country])) for parts, country in rows), Decimal(0)
+    )
+
+
+@contextmanager
+def _personalized_text_limit() -> Iterator[None]:
+    try:
+        yield
+    except PersonalizedTooLong as exc:
+        raise ValidationFailed(
+            str(exc), properties={"body": f"a personalized text has {exc.characters} characters"}
+        ) from None
 
 
 async def _maybe_flush(sink: _Sink) -> None:

@@ -146,21 +146,38 @@ async def insert_messages(bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
     await bulk.insert(messages, MESSAGE_COLUMNS, rows)
 
 
-async def delete_messages(conn: AsyncConnection, campaign_pk: int) -> int:
-    result = await conn.execute(messages.delete().where(messages.c.campaign_pk == campaign_pk))
+async def delete_waiting(conn: AsyncConnection, campaign_pk: int) -> int:
+    """Delete the campaign's messages not yet handed over (an update replans them)."""
+    result = await conn.execute(
+        messages.delete().where(
+            messages.c.campaign_pk == campaign_pk, messages.c.status == "Queued"
+        )
+    )
     return result.rowcount or 0
+
+
+async def handed_over(conn: AsyncConnection, campaign_pk: int) -> list[tuple[bool, int, str]]:
+    """(reminder, parts, country) of the campaign's messages already handed to a carrier."""
+    rows = await conn.execute(
+        select(messages.c.reminder, messages.c.parts, messages.c.country).where(
+            messages.c.campaign_pk == campaign_pk, messages.c.status != "Queued"
+        )
+    )
+    return [(bool(reminder), int(parts), str(country)) for reminder, parts, country in rows]
 
 
 async def end_unsent(
     conn: AsyncConnection, campaign_pk: int, now: datetime, detailed_status: str | None
-) -> int:
-    """Every message of the campaign still waiting becomes Unsent (final)."""
+) -> list[tuple[int, str]]:
+    """Every message of the campaign still waiting becomes Unsent (final); their
+    (parts, country), to refund them."""
     result = await conn.execute(
         update(messages)
         .where(messages.c.campaign_pk == campaign_pk, messages.c.status == "Queued")
         .values(status="Unsent", detailed_status=detailed_status, status_at=now)
+        .returning(messages.c.parts, messages.c.country)
     )
-    return result.rowcount or 0
+    return [(int(parts), str(country)) for parts, country in result]
 
 
 async def message_statuses(conn: AsyncConnection, campaign_pk: int) -> dict[str, int]:

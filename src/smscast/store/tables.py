@@ -204,7 +204,7 @@ campaigns = Table(
     Column("application_id", String(UUID_LEN), nullable=True),
     Column("kind", String(8), nullable=False),
     Column("name", String(30), nullable=True),
-    Column("sender", String(16), nullable=False),
+    Column("sender", String(17), nullable=False),  # up to 16 digits and a "+"
     Column("body", Text(), nullable=False),
     # What a message without its own text sends: the body, or its GSM transcoding.
     Column("text", Text(), nullable=False),

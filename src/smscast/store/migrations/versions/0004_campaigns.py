@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("application_id", sa.String(length=36), nullable=True),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("name", sa.String(length=30), nullable=True),
-        sa.Column("sender", sa.String(length=16), nullable=False),
+        sa.Column("sender", sa.String(length=17), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("flash", sa.Boolean(), nullable=False),
