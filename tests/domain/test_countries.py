@@ -9,6 +9,7 @@ import phonenumbers
 import pytest
 
 from smscast.domain import countries as countries_module
+from smscast.domain import quiet_hours
 from smscast.domain.countries import Country, countries
 from smscast.domain.numbers import calling_code_time_zones
 
@@ -109,21 +110,30 @@ def test_the_order_does_not_follow_the_language():
     assert [c.code for c in countries("el")] == [c.code for c in countries("de")]
 
 
-@pytest.mark.parametrize("code", ["GR", "DE", "US", "GB", "RU", "AU", "BR", "AG"])
-def test_supported_where_zones_are_known(code: str):
+@pytest.mark.parametrize("code", ["GR", "DE", "US", "GB", "AU", "BR", "KZ", "AG", "JM", "XK"])
+def test_supported_where_quiet_hours_hold_exactly(code: str):
+    # Computed with tzdata 2025b: GR, DE, GB have one zone; US numbers get the zones of their
+    # area code (one, or two an hour apart); AU and BR span 3 hours; KZ's +7 mobiles are refined
+    # to Asia/Almaty and Asia/Aqtobe, both UTC+5 since 2024; AG and JM's +1 mobiles to
+    # America/Antigua and America/Jamaica alone; XK is in no zone.tab but +383 has one zone.
     assert by_code("en")[code].supported is True
 
 
-def test_supported_is_whether_the_calling_code_has_zones():
+def test_russia_is_not_supported():
+    # Its mobiles may be anywhere from Moscow (UTC+3) to Kamchatka (UTC+12): no hour is outside
+    # 23:00-08:00 and 14:00-17:00 in all of them, so quiet hours are only best effort there.
+    assert by_code("en")["RU"].supported is False
+
+
+def test_supported_is_what_quiet_hours_say():
     for country in countries("en"):
-        zones = calling_code_time_zones(phonenumbers.country_code_for_region(country.code))
-        assert country.supported is bool(zones), country
+        assert country.supported is quiet_hours.supported(country.code), country
 
 
-def test_every_region_dialled_today_has_zones():
-    # Computed against phonenumbers' data: every calling code of a region has zones (only the
-    # non-geographic codes lack them). A new region without zones would show up here.
-    assert [country.code for country in countries("en") if not country.supported] == []
+def test_russia_is_the_only_region_not_supported_today():
+    # Computed against phonenumbers 9.0.43 and tzdata 2025b; a region whose zones change (or a
+    # new region without zones) shows up here.
+    assert [country.code for country in countries("en") if not country.supported] == ["RU"]
 
 
 def test_calling_code_zones():
@@ -142,11 +152,8 @@ def fresh_table() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("fresh_table")
-def test_a_region_without_zones_is_not_supported(monkeypatch: pytest.MonkeyPatch):
-    def zones(code: int) -> tuple[str, ...]:
-        return () if code == 30 else calling_code_time_zones(code)
-
-    monkeypatch.setattr(countries_module, "calling_code_time_zones", zones)
+def test_the_flag_comes_from_quiet_hours(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(quiet_hours, "supported", lambda code: code != "GR")
     found = by_code("el")
     assert found["GR"] == Country("GR", "Greece", "Ελλάδα", supported=False)
     assert found["DE"].supported is True

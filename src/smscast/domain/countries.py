@@ -1,5 +1,5 @@
 """Countries for the quiet-hours list: each region phonenumbers dials, its name in English and in
-a language asked for, and whether the time zones of its mobile numbers are known."""
+a language asked for, and whether quiet hours can be honoured for its mobile numbers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Final
 
 import phonenumbers
 
-from smscast.domain.numbers import calling_code_time_zones
+from smscast.domain import quiet_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,8 @@ class Country:
     locale_name: str
     """In the language asked for; the English name when that language has none."""
     supported: bool
-    """Whether quiet hours can be applied: the time zones of its mobile numbers are known."""
+    """Whether quiet hours can be honoured exactly: the zones of its mobile numbers are known and
+    always leave a time outside the default windows in all of them (quiet_hours.supported)."""
 
 
 # Regions phonenumbers dials that its locale table (Java 8's ISO 3166 list) has no entry for.
@@ -54,27 +55,23 @@ def _table() -> tuple[tuple[Country, Mapping[str, str]], ...]:
     """Each region in English, with its names in the languages where they differ; built once."""
     locale = _locale_data()
     rows: list[tuple[Country, Mapping[str, str]]] = []
-    # phonenumbers' own source of SUPPORTED_REGIONS; read here with each region's calling code,
-    # which country_code_for_region would find only by loading the region's whole metadata.
-    for calling_code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+    # phonenumbers' own source of SUPPORTED_REGIONS.
+    for regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.values():
         for code in regions:
             if code != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
-                rows.append(_row(code, locale.get(code, {}), calling_code))
+                rows.append(_row(code, locale.get(code, {})))
     rows.sort(key=lambda row: (_sort_key(row[0].name), row[0].code))
     return tuple(rows)
 
 
-def _row(
-    code: str, names: Mapping[str, str], calling_code: int
-) -> tuple[Country, Mapping[str, str]]:
+def _row(code: str, names: Mapping[str, str]) -> tuple[Country, Mapping[str, str]]:
     english = _name_in(names, "en") or _MISSING_NAMES.get(code, code)
     others = {
         language: name
         for language in names
         if (name := _name_in(names, language)) and name != english
     }
-    supported = bool(calling_code_time_zones(calling_code))
-    return Country(code, english, english, supported), others
+    return Country(code, english, english, quiet_hours.supported(code)), others
 
 
 def _name_in(names: Mapping[str, str], language: str) -> str:
