@@ -7,24 +7,35 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import DBAPIError
 
 from smscast.clock import SystemClock
+from smscast.domain.campaigns import CampaignState, MessageStatus
 from smscast.domain.contacts import DEFAULT_LABELS
 from smscast.domain.prices import PriceListError
 from smscast.errors import ClientError, SmscastError
 from smscast.logs import configure_logging
 from smscast.services.auth import parse_scopes
+from smscast.services.campaign_admin import (
+    FLOW_ORDER,
+    CampaignCounts,
+    CampaignDetail,
+    CampaignOverview,
+)
 from smscast.services.runtime import Services, build_services
 from smscast.settings import Settings, load_settings
+from smscast.store.accounts import AccountRow
 
 T = TypeVar("T")
 
@@ -41,10 +52,12 @@ application_app = typer.Typer(
 )
 prices_app = typer.Typer(help="Price lists.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Import and export an account's contacts.", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Look at campaigns and follow them live.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
 app.add_typer(application_app, name="application")
 app.add_typer(prices_app, name="prices")
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(campaigns_app, name="campaigns")
 
 out = Console()
 err = Console(stderr=True)
@@ -142,15 +155,36 @@ def _serve(settings: Settings, host: str | None, port: int | None, role: str) ->
                 "[bold].venv/bin/smscast account create demo --balance 100[/bold]"
             )
 
+        stopping = asyncio.Event()
+
         def stop() -> None:
             server.should_exit = True
+            stopping.set()
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
-        await server.serve()
+        if role != "serve":
+            await server.serve()
+            return
+        worker = _worker(services)
+        # Both run until a signal; a worker task that fails stops the server too.
+        serving = asyncio.create_task(server.serve())
+        working = asyncio.create_task(worker.run(stopping))
+        done, _ = await asyncio.wait({serving, working}, return_when=asyncio.FIRST_COMPLETED)
+        stop()
+        await asyncio.gather(serving, working, return_exceptions=True)
+        for task in done:
+            task.result()
 
     run(_with_services(settings, serve))
+
+
+def _worker(services: Services) -> Any:
+    from smscast.carriers.factory import build_carriers
+    from smscast.workers.runtime import Worker
+
+    return Worker(services, build_carriers(services.settings, services.clock))
 
 
 @app.command()
@@ -159,8 +193,27 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
 ) -> None:
-    """Run everything in one process: migrations, the API (and, as they land, the workers)."""
+    """Run everything in one process: migrations, the API and the workers."""
     _serve(_state(ctx).settings, host, port, "serve")
+
+
+@app.command()
+def worker(ctx: typer.Context) -> None:
+    """Run the workers only: scheduler, dispatcher, receipts, expiry (run several on
+    PostgreSQL). Stops on SIGINT/SIGTERM after the batch in hand."""
+    settings = _state(ctx).settings
+    configure_logging(settings.log_level, settings.log_format, settings.log_redact)
+
+    async def work(services: Services) -> None:
+        running = _worker(services)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        err.print(f"smscast worker {running.name} (database: {services.db.dialect})")
+        await running.run(stopping)
+
+    run(_with_services(settings, work))
 
 
 @app.command()
@@ -455,6 +508,233 @@ def contacts_export(
 
     count = run(_with_services(_state(ctx).settings, work))
     err.print(f"exported {count:,} contacts", highlight=False)
+
+
+# -- campaigns ----------------------------------------------------------------------------
+
+_STATES = ", ".join(state.value for state in CampaignState)
+
+
+@campaigns_app.command("list")
+def campaigns_list(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Account id or name.")],
+    state: Annotated[str | None, typer.Option(help=f"Only this state: {_STATES}.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """An account's campaigns, newest first."""
+
+    async def work(services: Services) -> tuple[AccountRow, list[CampaignOverview]]:
+        found = await services.accounts.find(account)
+        return found, await services.campaign_admin.list(found.id, state=state, limit=limit)
+
+    found, rows = run(_with_services(_state(ctx).settings, work))
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "trackingId": c.id,
+                        "name": c.name,
+                        "state": c.state,
+                        "createdAt": c.created_at.isoformat(),
+                        "scheduledAt": _iso(c.scheduled_at),
+                        "totalMessages": c.total_messages,
+                        "cost": str(c.cost),
+                        "currency": found.currency,
+                        "statuses": _statuses(c.counters),
+                    }
+                    for c in rows
+                ]
+            )
+        )
+        return
+    if not rows:
+        err.print(f"no campaigns for {found.name}", markup=False, highlight=False)
+        return
+    title = f"{found.name}: {len(rows)} campaign{'' if len(rows) == 1 else 's'}"
+    if len(rows) == limit:
+        title += f" (the newest {limit})"
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column("tracking id", no_wrap=True, min_width=36)
+    table.add_column("name")
+    table.add_column("state", no_wrap=True)
+    table.add_column("created")
+    table.add_column("scheduled")
+    table.add_column("messages", justify="right")
+    table.add_column(f"cost {found.currency}", justify="right")
+    table.add_column("statuses")
+    for c in rows:
+        table.add_row(
+            c.id,
+            Text(c.name or ""),
+            c.state,
+            _when(c.created_at),
+            _when(c.scheduled_at),
+            f"{c.total_messages:,}",
+            _amount(c.cost),
+            _status_summary(c.counters),
+        )
+    _print_whole(table)
+
+
+@campaigns_app.command("show")
+def campaigns_show(
+    ctx: typer.Context,
+    tracking_id: Annotated[str, typer.Argument(help="The campaign's tracking id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Everything about one campaign, of any account."""
+
+    async def work(services: Services) -> CampaignDetail:
+        return await services.campaign_admin.get(tracking_id)
+
+    c = run(_with_services(_state(ctx).settings, work))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "trackingId": c.id,
+                    "accountId": c.account_id,
+                    "accountName": c.account_name,
+                    "name": c.name,
+                    "state": c.state,
+                    "sender": c.sender,
+                    "body": c.body,
+                    "flash": c.flash,
+                    "respectQuietHours": c.respect_quiet_hours,
+                    "ttl": c.ttl,
+                    "createdAt": c.created_at.isoformat(),
+                    "updatedAt": c.updated_at.isoformat(),
+                    "scheduledAt": _iso(c.scheduled_at),
+                    "startedAt": _iso(c.started_at),
+                    "finishedAt": _iso(c.finished_at),
+                    "totalMessages": c.total_messages,
+                    "cost": str(c.cost),
+                    "currency": c.currency,
+                    "statuses": _statuses(c.counters),
+                    "quietHoursReport": c.quiet_hours,
+                }
+            )
+        )
+        return
+    held = ", ".join(f"{country} {n:,}" for country, n in sorted(c.quiet_hours.items()))
+    lines = [
+        ("campaign", c.id),
+        ("name", c.name or "—"),
+        ("account", f"{c.account_id}  ({c.account_name})"),
+        ("state", c.state),
+        ("sender", c.sender),
+        ("body", c.body.replace("\n", "\n" + " " * 14)),
+        ("flash", "yes" if c.flash else "no"),
+        ("ttl", f"{c.ttl} minutes"),
+        ("quiet hours", "respected" if c.respect_quiet_hours else "ignored"),
+        ("held back", held or "none"),
+        ("created", _when(c.created_at, seconds=True)),
+        ("scheduled", _when(c.scheduled_at, seconds=True)),
+        ("started", _when(c.started_at, seconds=True)),
+        ("finished", _when(c.finished_at, seconds=True)),
+        ("messages", f"{c.total_messages:,}"),
+        ("cost", f"{_amount(c.cost)} {c.currency}"),
+        *((status.value, f"{c.counters[status]:,}") for status in FLOW_ORDER),
+    ]
+    for label, value in lines:
+        out.print(f"{label:<13} {value}", markup=False, highlight=False, soft_wrap=True)
+
+
+@campaigns_app.command("watch")
+def campaigns_watch(
+    ctx: typer.Context,
+    tracking_id: Annotated[str, typer.Argument(help="The campaign's tracking id.")],
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 1.0,
+) -> None:
+    """Follow a campaign's progress until it is Finished or Failed (Ctrl-C stops)."""
+    from rich.console import Group
+    from rich.live import Live
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+    )
+
+    async def work(services: Services) -> CampaignCounts:
+        updates = services.campaign_admin.watch(tracking_id, interval)
+        async with contextlib.aclosing(updates):
+            last = await anext(updates)
+            err.print(f"watching {last.id}; Ctrl-C to stop", style="dim", highlight=False)
+            bars = Progress(
+                TextColumn("{task.description:<12}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                console=out,
+            )
+            tasks = {
+                status: bars.add_task(status.value, total=last.total_messages)
+                for status in FLOW_ORDER
+            }
+
+            def frame(counts: CampaignCounts) -> Group:
+                for status, task in tasks.items():
+                    # The total too: a scheduled campaign may be replanned meanwhile.
+                    bars.update(
+                        task, total=counts.total_messages, completed=counts.counters[status]
+                    )
+                header = Text.assemble(f"{counts.id}  ", (counts.state, "bold"))
+                return Group(header, bars)
+
+            if not out.is_terminal:
+                # Nothing to redraw in a pipe or a log: the final picture only.
+                async for counts in updates:
+                    last = counts
+                out.print(frame(last))
+                return last
+            with Live(frame(last), console=out, auto_refresh=False) as live:
+                async for last in updates:
+                    live.update(frame(last), refresh=True)
+        return last
+
+    final = run(_with_services(_state(ctx).settings, work))
+    out.print(
+        f"{final.id} {final.state}: {final.total_messages:,} messages, "
+        f"{_status_summary(final.counters)}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_whole(table: Table) -> None:
+    """A terminal gets the table fitted to its width; a pipe or a file gets it unsqueezed."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    width = Measurement.get(out, out.options.update_width(10_000), table).maximum
+    Console(file=out.file, width=width, no_color=True).print(table)
+
+
+def _statuses(counters: Mapping[MessageStatus, int]) -> dict[str, int]:
+    """Routee's ``statuses``: every key, in its order."""
+    return {status.value: counters[status] for status in MessageStatus}
+
+
+def _status_summary(counters: Mapping[MessageStatus, int]) -> str:
+    """The non-zero counters as they flow, e.g. ``3 delivered · 1 failed``."""
+    parts = [f"{counters[s]:,} {s.value.lower()}" for s in FLOW_ORDER if counters[s]]
+    return " · ".join(parts) or "none"
+
+
+def _when(moment: datetime | None, *, seconds: bool = False) -> str:
+    if moment is None:
+        return "—"
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _cell(value: object) -> str:

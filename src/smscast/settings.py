@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -27,6 +27,19 @@ from smscast.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./smscast.db"
 DEFAULT_CONFIG_FILE = Path("smscast.toml")
+
+
+class CarrierSettings(BaseModel):
+    """One ``[carriers.NAME]`` table. ``type`` picks the implementation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["sandbox"] = "sandbox"
+    # sandbox: outcomes and latencies are a hash of the seed and the number
+    seed: int = 1
+    receipt_latency_ms: tuple[int, int] = (200, 2000)
+    undelivered: float = Field(default=0.03, ge=0, le=1)
+    failed: float = Field(default=0.01, ge=0, le=1)
 
 
 class Settings(BaseSettings):
@@ -64,6 +77,24 @@ class Settings(BaseSettings):
     log_redact: bool = True
 
     admin_token: SecretStr | None = None
+
+    # Carriers by name, and which one serves what: ``routes`` maps a country ("GR") or a
+    # number prefix ("+3069") to a carrier name; everything else goes to ``default_carrier``.
+    carriers: dict[str, CarrierSettings] = Field(
+        default_factory=lambda: {"sandbox": CarrierSettings()}
+    )
+    routes: dict[str, str] = Field(default_factory=dict)
+    default_carrier: str = "sandbox"
+
+    # Workers
+    worker_name: str | None = None  # default: host name and process id
+    dispatch_batch: int = Field(default=500, ge=1, le=10_000)
+    claim_lease_seconds: int = Field(default=60, ge=5)
+    worker_idle_ms: int = Field(default=200, ge=10)
+    # A message sent but without a receipt this long after its TTL ends Undelivered/Expired.
+    receipt_grace_minutes: int = Field(default=60, ge=0)
+    # Quiet-hour windows in the recipient's local time, unless the account sets its own.
+    quiet_hours: str = "23:00-08:00,14:00-17:00"
 
     @field_validator("database_url")
     @classmethod

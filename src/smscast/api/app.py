@@ -22,6 +22,7 @@ from smscast.api.routes import (
     oauth,
     quiet_hours,
     sms,
+    tracking,
 )
 from smscast.services.idempotency import IdempotencyService
 from smscast.services.runtime import Services
@@ -78,7 +79,17 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (oauth, account, sms, campaigns, quiet_hours, contacts, groups, health):
+    for module in (
+        oauth,
+        account,
+        sms,
+        campaigns,
+        tracking,
+        quiet_hours,
+        contacts,
+        groups,
+        health,
+    ):
         app.include_router(module.router)
     # Added first so it runs inside _Edge: keys hash the path with doubled slashes collapsed.
     app.add_middleware(

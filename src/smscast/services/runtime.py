@@ -8,11 +8,13 @@ from smscast.clock import Clock
 from smscast.services.accounts import AccountService
 from smscast.services.analysis import AnalysisService
 from smscast.services.auth import AuthService
+from smscast.services.campaign_admin import CampaignAdmin
 from smscast.services.campaigns import CampaignService
 from smscast.services.contact_import import ContactImporter
 from smscast.services.contacts import ContactService
 from smscast.services.prices import PriceService
 from smscast.services.secrets import SecretHasher
+from smscast.services.tracking import TrackingService
 from smscast.settings import Settings
 from smscast.store import migrate
 from smscast.store.db import Database, DatabaseOptions
@@ -30,6 +32,8 @@ class Services:
     contacts: ContactService
     contact_import: ContactImporter
     campaigns: CampaignService
+    campaign_admin: CampaignAdmin
+    tracking: TrackingService
 
     async def prepare(self) -> None:
         """Migrate the schema and install the default price list (idempotent)."""
@@ -69,4 +73,6 @@ def build_services(settings: Settings, clock: Clock, db: Database | None = None)
         contacts=ContactService(db, clock),
         contact_import=ContactImporter(db, clock),
         campaigns=CampaignService(db, clock, prices),
+        campaign_admin=CampaignAdmin(db),
+        tracking=TrackingService(db, clock),
     )

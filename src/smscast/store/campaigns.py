@@ -58,6 +58,7 @@ class CampaignRow:
     scheduled_at: datetime | None
     cost: Decimal
     prices: dict[str, str]
+    quiet_hours: dict[str, int]
     total_messages: int
     statuses: dict[str, int]
     created_at: datetime
@@ -89,6 +90,7 @@ def _campaign(row: Row[Any]) -> CampaignRow:
         scheduled_at=m["scheduled_at"],
         cost=m["cost"],
         prices=m["prices"],
+        quiet_hours=dict(m["quiet_hours"] or {}),
         total_messages=m["total_messages"],
         statuses={column: m[column] for column in STATUS_COLUMNS},
         created_at=m["created_at"],
@@ -211,3 +213,9 @@ async def net_charge(conn: AsyncConnection, account_id: AccountId, tracking_id: 
         )
     ).scalar_one()
     return -total if total is not None else Decimal(0)
+
+
+async def refresh_statistics(conn: AsyncConnection) -> None:
+    """After a bulk load, let PostgreSQL's planner see the new sizes (SQLite needs nothing)."""
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql("ANALYZE messages")

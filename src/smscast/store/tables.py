@@ -17,6 +17,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.expression import false as sa_false
 
 from smscast.store.columns import BigId, Key, Money, UtcDateTime
 
@@ -39,6 +40,8 @@ accounts = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("currency", String(3), nullable=False),
     Column("balance", Money(), nullable=False),
+    # Quiet-hour windows ("23:00-08:00,14:00-17:00"); NULL: the installation's default.
+    Column("quiet_hours", String(200), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
@@ -221,6 +224,10 @@ campaigns = Table(
     Column("state", String(12), nullable=False),
     Column("scheduled_at", UtcDateTime(), nullable=True),
     Column("cost", Money(), nullable=False),
+    # Messages held back by quiet hours, per country (quietHoursReport).
+    Column("quiet_hours", JSON(), nullable=False, server_default="{}"),
+    Column("started_at", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
     # {country: price per part} as charged at acceptance: every message's price.
     Column("prices", JSON(), nullable=False),
     Column("total_messages", Integer(), nullable=False),
@@ -271,7 +278,78 @@ messages = Table(
     Column("status_at", UtcDateTime(), nullable=True),
     Column("due_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+    # The dispatcher's lease: a claim that outlives its worker simply runs out.
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("attempts", Integer(), nullable=False, server_default="0"),
+    # Held back by quiet hours at least once (counted per country in quietHoursReport).
+    Column("held", Boolean(), nullable=False, server_default=sa_false()),
+    Column("carrier", String(32), nullable=True),
+    Column("submitted_at", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
     Index(None, "campaign_pk", "pk"),
+    # The queue: only waiting messages are in it, so a claim stays an index probe however
+    # many finished messages the table holds.
+    Index(
+        "ix_messages_queue",
+        "due_at",
+        postgresql_where=text("status = 'Queued'"),
+        sqlite_where=text("status = 'Queued'"),
+    ),
+    # Waiting messages by the end of their validity: what expiry looks at.
+    Index(
+        "ix_messages_waiting_expiry",
+        "expires_at",
+        postgresql_where=text("status = 'Queued'"),
+        sqlite_where=text("status = 'Queued'"),
+    ),
+    # Sent and waiting for a receipt: what expiry looks at.
+    Index(
+        "ix_messages_awaiting_receipt",
+        "expires_at",
+        postgresql_where=text("status = 'Sent'"),
+        sqlite_where=text("status = 'Sent'"),
+    ),
+)
+
+# One row per SMS part handed to a carrier: its smsId, and the carrier's id for it, which is
+# how a delivery receipt finds it.
+sms_parts = Table(
+    "sms_parts",
+    metadata,
+    Column("pk", BigId(), primary_key=True, autoincrement=True),
+    Column("id", Key(UUID_LEN), nullable=False, unique=True),  # the smsId
+    Column("message_pk", BigId(), nullable=False, index=True),
+    Column("campaign_pk", BigId(), nullable=False),
+    Column("part", Integer(), nullable=False),
+    Column("carrier", String(32), nullable=False),
+    # None when the carrier refused the part at submit.
+    Column("carrier_message_id", Key(64), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("detailed_status", String(32), nullable=True),
+    Column("error", String(64), nullable=True),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("status_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("carrier", "carrier_message_id"),
+)
+
+# Delivery receipts as carriers hand them over, stored before they are acknowledged; the
+# receipt worker applies them to parts and messages, and keeps one it cannot match yet (a
+# receipt can overtake the record of its submit) for another try.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("pk", BigId(), primary_key=True, autoincrement=True),
+    Column("carrier", String(32), nullable=False),
+    Column("carrier_message_id", Key(64), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("detailed_status", String(32), nullable=True),
+    Column("error", String(64), nullable=True),
+    Column("done_at", UtcDateTime(), nullable=True),  # the carrier's own time, when given
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("next_try_at", UtcDateTime(), nullable=False),
+    Column("tries", Integer(), nullable=False, server_default="0"),
+    Index(None, "next_try_at"),
 )
 
 # ``Idempotency-Key``: the first successful answer to a POST, replayed for a repeat with the

@@ -62,6 +62,8 @@ def campaign_body(row: CampaignRow) -> dict[str, Any]:
         out["reminder"] = {k: v for k, v in reminder.items() if v is not None}
     if request.get("fallbackValues"):
         out["fallbackValues"] = request["fallbackValues"]
+    if row.quiet_hours:
+        out["quietHoursReport"] = row.quiet_hours
     analysis = dict(row.analysis)
     analysis.setdefault("contacts", {})
     analysis["bodyAnalysis"] = _body_analysis(row.body)

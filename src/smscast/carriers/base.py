@@ -1,0 +1,82 @@
+"""The carrier seam: what the dispatcher hands a carrier, what it answers, and how receipts
+come back. The sandbox and the SMPP carrier both implement ``Carrier``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from smscast.domain.campaigns import MessageStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One message to send: its parts exactly as the analysis split them."""
+
+    message_id: str
+    sender: str
+    to: str
+    parts: tuple[str, ...]
+    unicode: bool
+    flash: bool
+    validity: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """A part the carrier accepted (with its id for it) or refused (with why)."""
+
+    carrier_message_id: str | None
+    error: str | None = None
+    detailed_status: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.carrier_message_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """The answer for one message: a result per part, or, when nothing was accepted and the
+    refusal is passing (throttled, link down), when to try again."""
+
+    parts: tuple[PartResult, ...] = ()
+    retry_after: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery receipt: the final status of one part, by the carrier's id for it."""
+
+    carrier: str
+    carrier_message_id: str
+    status: MessageStatus
+    detailed_status: str
+    error: str | None = None
+    done_at: datetime | None = None
+
+
+class ReceiptSink(Protocol):
+    """Where a carrier puts receipts; they are stored before the carrier acknowledges them."""
+
+    async def put(self, receipts: Sequence[Receipt]) -> None: ...
+
+
+class Carrier(Protocol):
+    name: str
+
+    async def start(self, receipts: ReceiptSink) -> None:
+        """Connect (if there is anything to connect to) and start taking receipts."""
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        """Hand over each message's parts; one result per submission, in order."""
+
+    async def step(self) -> bool:
+        """Do any due work of the carrier's own (the sandbox's receipts); True if it did."""
+
+    def busy(self) -> bool:
+        """Whether work is still expected from the carrier (receipts not yet due count)."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Workers: the scheduler, dispatcher, receipt intake and expiry loops, and their runtime."""

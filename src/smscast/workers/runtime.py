@@ -1,0 +1,113 @@
+"""A worker process: named tasks (scheduler, dispatcher, receipts, expiry, each carrier's own
+work) looping until told to stop, or run in burst mode until nothing is left to do.
+
+A task that raises stops the whole worker, loudly: a worker that quietly stops dispatching
+while it still looks alive is worse than one that exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+
+from smscast.carriers.base import Carrier
+from smscast.carriers.routing import Router
+from smscast.services.dispatch import Dispatcher, DispatchOptions
+from smscast.services.expiry import Expiry, Scheduler
+from smscast.services.receipts import ReceiptIntake, ReceiptStore
+from smscast.services.runtime import Services
+
+log = logging.getLogger("smscast.worker")
+Step = Callable[[], Awaitable[int | bool]]
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(self, services: Services, carriers: Mapping[str, Carrier]) -> None:
+        settings = services.settings
+        db, clock = services.db, services.clock
+        self.name = settings.worker_name or default_name()
+        self.carriers = dict(carriers)
+        self.router = Router(carriers, settings.routes, settings.default_carrier)
+        self.receipt_store = ReceiptStore(db, clock)
+        self.dispatcher = Dispatcher(
+            db,
+            clock,
+            self.router,
+            DispatchOptions(
+                worker=self.name,
+                batch=settings.dispatch_batch,
+                lease=timedelta(seconds=settings.claim_lease_seconds),
+                default_quiet_hours=settings.quiet_hours,
+            ),
+        )
+        self.intake = ReceiptIntake(db, clock)
+        self.expiry = Expiry(db, clock, timedelta(minutes=settings.receipt_grace_minutes))
+        self.scheduler = Scheduler(db, clock)
+        self._idle = settings.worker_idle_ms / 1000
+        self.tasks: dict[str, Step] = {
+            "scheduler": self.scheduler.step,
+            "dispatcher": self.dispatcher.step,
+            **{f"carrier:{name}": carrier.step for name, carrier in self.carriers.items()},
+            "receipts": self.intake.step,
+            "expiry": self.expiry.step,
+        }
+        self._started = False
+
+    async def start(self) -> None:
+        if not self._started:
+            for carrier in self.carriers.values():
+                await carrier.start(self.receipt_store)
+            self._started = True
+
+    async def close(self) -> None:
+        """Give back leases still held and close the carriers."""
+        released = await self.dispatcher.release()
+        if released:
+            log.info("action=released_leases worker=%s messages=%d", self.name, released)
+        for carrier in self.carriers.values():
+            await carrier.close()
+
+    async def burst(self, max_rounds: int = 100_000) -> int:
+        """Run every task in turn until a whole round does nothing; what was done in all.
+        (Receipts a carrier holds for later stay held: move the clock, then burst again.)"""
+        await self.start()
+        total = 0
+        for _ in range(max_rounds):
+            done = 0
+            for step in self.tasks.values():
+                done += int(await step())
+            total += done
+            if not done:
+                return total
+        raise RuntimeError(f"burst did not settle after {max_rounds} rounds")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop every task until ``stop`` is set; then finish what is in hand and close."""
+        await self.start()
+        log.info("action=worker_start worker=%s tasks=%s", self.name, ",".join(self.tasks))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for name, step in self.tasks.items():
+                    group.create_task(self._loop(name, step, stop), name=name)
+        finally:
+            await self.close()
+            log.info("action=worker_stop worker=%s", self.name)
+
+    async def _loop(self, name: str, step: Step, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                if not await step():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._idle)
+        except Exception:
+            log.exception("action=task_failed worker=%s task=%s", self.name, name)
+            raise
