@@ -333,6 +333,29 @@ def account_topup(
     )
 
 
+@account_app.command("quiet-hours")
+def account_quiet_hours(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Account id or name.")],
+    windows: Annotated[
+        str | None,
+        typer.Argument(help="Local-time windows, e.g. '22:00-09:00,13:30-16:30'; '' for none."),
+    ] = None,
+    default: Annotated[
+        bool, typer.Option("--default", help="Use the installation's windows again.")
+    ] = False,
+) -> None:
+    """Show or set the quiet-hour windows of an account's campaigns (respectQuietHours)."""
+
+    async def work(services: Services) -> str:
+        if default or windows is not None:
+            return await services.accounts.set_quiet_hours(account, None if default else windows)
+        return await services.accounts.quiet_hours(account)
+
+    shown = run(_with_services(_state(ctx).settings, work))
+    out.print(f"quiet hours: {shown or 'none'}")
+
+
 # -- applications -------------------------------------------------------------------------
 
 

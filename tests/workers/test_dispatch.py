@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from smscast.carriers.factory import build_carriers
 from smscast.clock import FakeClock
+from smscast.errors import ValidationFailed
 from smscast.services.runtime import Services
 from smscast.store import dispatch as dispatch_queries
 from smscast.store.tables import messages, sms_parts
@@ -259,3 +260,33 @@ async def test_a_failing_task_stops_the_worker_loudly(services: Services, clock:
     with pytest.raises(ExceptionGroup) as caught:
         await asyncio.wait_for(built.run(asyncio.Event()), 5)
     assert "disk on fire" in str(caught.value.exceptions[0])
+
+
+async def test_an_accounts_own_quiet_hours_apply(
+    client: httpx.AsyncClient,
+    make_account: MakeAccount,
+    get_token: GetToken,
+    services: Services,
+    worker: Worker,
+    clock: FakeClock,
+):
+    creds = await make_account()
+    # No quiet window at all for this account: a night-time message goes at once...
+    assert await services.accounts.set_quiet_hours(creds.account_id, "") == ""
+    clock.set(datetime(2026, 1, 1, 21, 30, tzinfo=UTC))  # 23:30 in Athens
+    auth = bearer(await get_token(creds))
+    await post(client, auth, to=["+306912345600"], respectQuietHours=True)
+    await worker.burst()
+    assert (await rows(services))[0][1] == "Sent"
+    # ...and a window of its own holds the next one until it ends (00:30 Athens).
+    assert await services.accounts.set_quiet_hours(creds.account_id, "23:00-00:30") == (
+        "23:00-00:30"
+    )
+    await post(client, auth, to=["+306912345601"], respectQuietHours=True)
+    await worker.burst()
+    assert (await rows(services))[1][1:4:2] == ("Queued", datetime(2026, 1, 1, 22, 30, tzinfo=UTC))
+    assert (
+        await services.accounts.set_quiet_hours(creds.account_id, None) == "23:00-08:00,14:00-17:00"
+    )
+    with pytest.raises(ValidationFailed):
+        await services.accounts.set_quiet_hours(creds.account_id, "25:00-08:00")

@@ -14,7 +14,7 @@ import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from smscast.carriers.base import PartResult, Receipt, ReceiptSink, Submission, SubmitResult
@@ -91,9 +91,9 @@ class SandboxCarrier:
             for number, _ in enumerate(submission.parts, start=1):
                 carrier_id = f"{self._prefix}{next(self._ids):012x}"
                 parts.append(PartResult(carrier_id))
-                receipt = self._receipt_for(to, number, carrier_id)
+                due = now + self._latency(to, number)
+                receipt = self._receipt_for(to, number, carrier_id, due)
                 if receipt is not None:
-                    due = now + self._latency(to, number)
                     heapq.heappush(self._pending, (due, next(self._order), receipt))
             results.append(SubmitResult(tuple(parts)))
         return results
@@ -120,7 +120,9 @@ class SandboxCarrier:
         low, high = self._options.latency_ms
         return timedelta(milliseconds=low + (high - low) * self._roll(to, part, "latency"))
 
-    def _receipt_for(self, to: str, part: int, carrier_id: str) -> Receipt | None:
+    def _receipt_for(
+        self, to: str, part: int, carrier_id: str, done_at: datetime
+    ) -> Receipt | None:
         if to == NO_RECEIPT:
             return None
         forced = {
@@ -137,4 +139,4 @@ class SandboxCarrier:
             else:
                 forced = (MessageStatus.DELIVERED, Detailed.DELIVERED)
         status, detailed = forced
-        return Receipt(self.name, carrier_id, status, detailed.value, None, None)
+        return Receipt(self.name, carrier_id, status, detailed.value, None, done_at)

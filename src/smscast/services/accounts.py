@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.clock import Clock
 from smscast.domain.money import MAX_BALANCE, parse_amount
+from smscast.domain.quiet_hours import format_windows, parse_windows
 from smscast.errors import NotFoundInStore, ValidationFailed
 from smscast.services.auth import AuthService, IssuedApplication
 from smscast.store import accounts as q
@@ -34,12 +35,18 @@ class LedgerPage:
 
 class AccountService:
     def __init__(
-        self, db: Database, clock: Clock, auth: AuthService, exchange_rates: dict[str, Decimal]
+        self,
+        db: Database,
+        clock: Clock,
+        auth: AuthService,
+        exchange_rates: dict[str, Decimal],
+        default_quiet_hours: str = "23:00-08:00,14:00-17:00",
     ) -> None:
         self._db = db
         self._clock = clock
         self._auth = auth
         self._rates = exchange_rates
+        self._default_quiet_hours = default_quiet_hours
 
     async def create(
         self,
@@ -111,6 +118,27 @@ class AccountService:
             if account is None:
                 raise NotFoundInStore(f"no account {id_or_name!r}")
             return await self._move(conn, account.id, value, LedgerKind.TOPUP, description)
+
+    async def quiet_hours(self, id_or_name: str) -> str:
+        """The account's quiet-hour windows as its campaigns use them."""
+        account = await self.find(id_or_name)
+        async with self._db.read() as conn:
+            own = await q.get_quiet_hours(conn, account.id)
+        return own if own is not None else self._default_quiet_hours
+
+    async def set_quiet_hours(self, id_or_name: str, windows: str | None) -> str:
+        """Set the account's windows (None: the installation's default); what now applies."""
+        if windows is not None:
+            try:
+                windows = format_windows(parse_windows(windows))
+            except ValueError as exc:
+                raise ValidationFailed(str(exc)) from None
+        async with self._db.write() as conn:
+            account = await q.find_account(conn, id_or_name)
+            if account is None:
+                raise NotFoundInStore(f"no account {id_or_name!r}")
+            await q.set_quiet_hours(conn, account.id, windows)
+        return windows if windows is not None else self._default_quiet_hours
 
     async def transactions(
         self,

@@ -93,7 +93,8 @@ class Dispatcher:
                 work.round.expired.append(message)
                 continue
             if message.pk in zones:
-                windows = _windows(info.quiet_hours or self._options.default_quiet_hours)
+                own = info.quiet_hours  # "" is an account's choice of no windows at all
+                windows = _windows(own if own is not None else self._options.default_quiet_hours)
                 judged = quiet_hours.zones_for(message.country, zones[message.pk])
                 later = quiet_hours.next_send_time(now, judged, windows)
                 if later is not None:

@@ -75,7 +75,6 @@ class ReceiptIntake:
             parts = await q.parts_by_carrier_id(
                 conn, [(r.carrier, r.carrier_message_id) for r in due]
             )
-            part_message = {p.pk: p.message_pk for p in parts.values()}
             done: list[int] = []
             retries: list[dict[str, object]] = []
             updates: dict[int, dict[str, object]] = {}
@@ -102,24 +101,37 @@ class ReceiptIntake:
                     "status_at": receipt.done_at or now,
                 }
             await q.update_parts(conn, list(updates.values()))
-            await self._fold(conn, {part_message[pk] for pk in updates}, now)
+            moved_parts: dict[int, PartState] = {
+                int(str(u["message_pk"])): PartState(
+                    MessageStatus(str(u["status"])), _text(u["detailed_status"])
+                )
+                for u in updates.values()
+            }
+            await self._fold(conn, moved_parts, now)
             await q.forget_receipts(conn, done)
             await q.retry_receipts(conn, retries)
         return len(due)
 
-    async def _fold(self, conn: AsyncConnection, message_pks: set[int], now: datetime) -> None:
-        """Messages whose parts moved take the status their parts now imply."""
-        if not message_pks:
+    async def _fold(
+        self, conn: AsyncConnection, moved_parts: dict[int, PartState], now: datetime
+    ) -> None:
+        """Messages whose parts moved take the status their parts now imply. A one-part
+        message (most of them) is decided by the part that moved: only longer messages read
+        their other parts."""
+        if not moved_parts:
             return
-        states = await q.message_states(conn, message_pks, lock=True)
-        parts = await q.parts_of(conn, message_pks)
+        states = await q.message_states(conn, moved_parts, lock=True)
+        longer = [pk for pk, state in states.items() if state.parts > 1]
+        parts = await q.parts_of(conn, longer) if longer else {}
         groups: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
         for pk, state in states.items():
             was = MessageStatus(state.status)
-            folded = fold(
-                [PartState(MessageStatus(p.status), p.detailed_status) for p in parts.get(pk, [])],
-                state.parts,
+            found = (
+                [PartState(MessageStatus(p.status), p.detailed_status) for p in parts.get(pk, [])]
+                if state.parts > 1
+                else [moved_parts[pk]]
             )
+            folded = fold(found, state.parts)
             if folded.status is not was and can_move(was, folded.status):
                 groups[(was.value, folded.status.value, folded.detailed)].append(pk)
         moves: list[Move] = []
@@ -138,3 +150,7 @@ class ReceiptIntake:
                 )
         owners: dict[int, Owner] = {}  # receipts never refund: the message reached a carrier
         await apply_moves(conn, moves, owners, now)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

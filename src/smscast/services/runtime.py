@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smscast.clock import Clock
+from smscast.domain.quiet_hours import parse_windows
+from smscast.errors import ConfigError
 from smscast.services.accounts import AccountService
 from smscast.services.analysis import AnalysisService
 from smscast.services.auth import AuthService
@@ -56,6 +58,10 @@ def open_database(settings: Settings) -> Database:
 
 
 def build_services(settings: Settings, clock: Clock, db: Database | None = None) -> Services:
+    try:
+        parse_windows(settings.quiet_hours)
+    except ValueError as exc:
+        raise ConfigError(f"quiet_hours: {exc}") from None
     db = db or open_database(settings)
     hasher = SecretHasher(
         time_cost=settings.secret_hash_time_cost, memory_kib=settings.secret_hash_memory_kib
@@ -67,7 +73,7 @@ def build_services(settings: Settings, clock: Clock, db: Database | None = None)
         db=db,
         clock=clock,
         auth=auth,
-        accounts=AccountService(db, clock, auth, settings.exchange_rates),
+        accounts=AccountService(db, clock, auth, settings.exchange_rates, settings.quiet_hours),
         prices=prices,
         analysis=AnalysisService(db, prices),
         contacts=ContactService(db, clock),

@@ -192,3 +192,17 @@ async def ledger_sum(conn: AsyncConnection, account_id: AccountId) -> Decimal:
         )
     ).scalar_one()
     return total if total is not None else Decimal(0)
+
+
+async def get_quiet_hours(conn: AsyncConnection, account_id: AccountId) -> str | None:
+    query = select(accounts.c.quiet_hours).where(accounts.c.id == account_id)
+    found: str | None = (await conn.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def set_quiet_hours(
+    conn: AsyncConnection, account_id: AccountId, windows: str | None
+) -> None:
+    await conn.execute(
+        accounts.update().where(accounts.c.id == account_id).values(quiet_hours=windows)
+    )
