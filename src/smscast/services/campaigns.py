@@ -353,8 +353,8 @@ class CampaignService:
                 ):
                     raise DuplicateCampaignName(f"A campaign named {request.name} already exists")
                 paid = await q.net_charge(conn, account_id, tracking_id)
-                kept = _Kept.of(await q.handed_over(conn, current.pk), current.prices, paid)
-                await q.delete_waiting(conn, current.pk)
+                kept = _Kept.of(await q.handed_over(conn, current.pk, now), current.prices, paid)
+                await q.delete_waiting(conn, current.pk, now)
                 await q.update_campaign(
                     conn, current.pk, self._campaign_values(request, planner, now)
                 )
@@ -814,12 +814,17 @@ class _Kept:
     reminders_handed_over: bool = False
 
     @classmethod
-    def of(cls, rows: list[tuple[bool, int, str]], prices: dict[str, str], paid: Decimal) -> _Kept:
+    def of(
+        cls, rows: list[tuple[bool, int, str, bool]], prices: dict[str, str], paid: Decimal
+    ) -> _Kept:
+        """``rows``: (reminder, parts, country, paid) as ``handed_over`` gives them. A
+        reminder already tried is not planned again, whether or not it got through."""
+        charged = [(parts, country) for _, parts, country, kept in rows if kept]
         return cls(
-            cost=_cost_of([(parts, country) for _, parts, country in rows], prices),
-            prices={country: prices[country] for _, _, country in rows},
+            cost=_cost_of(charged, prices),
+            prices={country: prices[country] for _, country in charged},
             paid=paid,
-            reminders_handed_over=any(reminder for reminder, _, _ in rows),
+            reminders_handed_over=any(reminder for reminder, *_ in rows),
         )
 
 

@@ -4,6 +4,7 @@ every answer — one claim, one submit round and one recording transaction per b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -68,10 +69,22 @@ class Dispatcher:
             if not claimed:
                 return 0
             infos = await q.campaign_infos(conn, {c.campaign_pk for c in claimed})
+        # Once parts may have reached a carrier, the batch is recorded even if the worker is
+        # stopping meanwhile: a cancelled record would leave those messages to be sent again.
+        delivery = asyncio.ensure_future(self._deliver(claimed, infos, now))
+        try:
+            await asyncio.shield(delivery)
+        except asyncio.CancelledError:
+            await delivery
+            raise
+        return len(claimed)
+
+    async def _deliver(
+        self, claimed: list[Claimed], infos: dict[int, CampaignInfo], now: datetime
+    ) -> None:
         work = self._plan(claimed, infos, now)
         await self._submit(work, infos, now)
         await self._record(work, infos, now)
-        return len(claimed)
 
     async def release(self) -> int:
         """Give back this worker's leases (a graceful stop)."""
@@ -200,14 +213,12 @@ class Dispatcher:
             for due, again in done.retry.items():
                 await q.move_claimed(conn, worker, [m.pk for m in again], {"due_at": due})
             held_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for campaign_pk, country in await q.mark_held(
+                conn, [m.pk for quiet in done.held.values() for m in quiet]
+            ):
+                held_counts[campaign_pk][country] += 1
             for due, quiet in done.held.items():
-                moved_held = await q.move_claimed(
-                    conn, worker, [m.pk for m in quiet], {"due_at": due, "held": True}
-                )
-                kept = {pk for pk, _ in moved_held}
-                for message in quiet:
-                    if message.pk in kept and message.attempts == 1:
-                        held_counts[message.campaign_pk][message.country] += 1
+                await q.move_claimed(conn, worker, [m.pk for m in quiet], {"due_at": due})
             await q.add_quiet_hours(conn, held_counts)
             # Never sent within their validity.
             values_expired = {

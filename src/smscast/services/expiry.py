@@ -29,17 +29,18 @@ class Expiry:
             if not waiting and not sent:
                 return 0
             infos = await q.campaign_infos(
-                conn, {c for _, c, *_ in waiting} | {c for _, c, _ in sent}
+                conn, {m.campaign_pk for m in waiting} | {c for _, c, _ in sent}
             )
             moves = [
                 Move(
-                    campaign_pk,
+                    m.campaign_pk,
                     MessageStatus.QUEUED,
                     MessageStatus.UNSENT,
-                    reminder,
-                    refund_of(parts, country, infos[campaign_pk].prices),
+                    m.reminder,
+                    refund_of(m.parts, m.country, infos[m.campaign_pk].prices),
+                    m.id,
                 )
-                for _, campaign_pk, parts, country, reminder in waiting
+                for m in waiting
             ]
             moves += [
                 Move(campaign_pk, MessageStatus.SENT, MessageStatus.UNDELIVERED, reminder)

@@ -100,6 +100,11 @@ class ReceiptIntake:
                     "error": receipt.error,
                     "status_at": receipt.done_at or now,
                 }
+            # Messages are locked before their parts, in key order, as expiry does: the
+            # other order deadlocked against expiry on PostgreSQL.
+            await q.message_states(
+                conn, {int(str(u["message_pk"])) for u in updates.values()}, lock=True
+            )
             await q.update_parts(conn, list(updates.values()))
             moved_parts: dict[int, PartState] = {
                 int(str(u["message_pk"])): PartState(

@@ -8,11 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.store.bulk import Bulk
-from smscast.store.tables import campaigns, ledger, messages
+from smscast.store.tables import campaigns, ledger, messages, sms_parts
 from smscast.types import AccountId, TrackingId
 
 # The columns of a message row as ``insert_messages`` takes them, in order.
@@ -148,35 +148,55 @@ async def insert_messages(bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
     await bulk.insert(messages, MESSAGE_COLUMNS, rows)
 
 
-async def delete_waiting(conn: AsyncConnection, campaign_pk: int) -> int:
-    """Delete the campaign's messages not yet handed over (an update replans them)."""
-    result = await conn.execute(
-        messages.delete().where(
-            messages.c.campaign_pk == campaign_pk, messages.c.status == "Queued"
-        )
+def _waiting(campaign_pk: int, now: datetime) -> Any:
+    """The campaign's messages still waiting and not held by a dispatcher's live lease (one
+    that may be on its way to a carrier right now)."""
+    return and_(
+        messages.c.campaign_pk == campaign_pk,
+        messages.c.status == "Queued",
+        or_(messages.c.claimed_until.is_(None), messages.c.claimed_until < now),
     )
+
+
+async def delete_waiting(conn: AsyncConnection, campaign_pk: int, now: datetime) -> int:
+    """Delete the campaign's messages not yet handed over (an update replans them)."""
+    result = await conn.execute(messages.delete().where(_waiting(campaign_pk, now)))
     return result.rowcount or 0
 
 
-async def handed_over(conn: AsyncConnection, campaign_pk: int) -> list[tuple[bool, int, str]]:
-    """(reminder, parts, country) of the campaign's messages already handed to a carrier."""
+async def handed_over(
+    conn: AsyncConnection, campaign_pk: int, now: datetime
+) -> list[tuple[bool, int, str, bool]]:
+    """(reminder, parts, country, paid) of the campaign's messages an update keeps: those no
+    longer waiting, or leased (perhaps reaching a carrier right now). ``paid``: it reached a
+    carrier or may be reaching one; one that ended without (Unsent, Failed at submit) was
+    refunded."""
+    reached_carrier = exists().where(
+        sms_parts.c.message_pk == messages.c.pk, sms_parts.c.carrier_message_id.is_not(None)
+    )
+    leased = and_(messages.c.status == "Queued", messages.c.claimed_until >= now)
+    paid = or_(
+        messages.c.status.in_(("Sent", "Delivered", "Undelivered")),
+        and_(messages.c.status == "Failed", reached_carrier),
+        leased,
+    )
     rows = await conn.execute(
-        select(messages.c.reminder, messages.c.parts, messages.c.country).where(
-            messages.c.campaign_pk == campaign_pk, messages.c.status != "Queued"
+        select(messages.c.reminder, messages.c.parts, messages.c.country, paid.label("paid")).where(
+            messages.c.campaign_pk == campaign_pk, or_(messages.c.status != "Queued", leased)
         )
     )
-    return [(bool(reminder), int(parts), str(country)) for reminder, parts, country in rows]
+    return [(bool(r), int(p), str(c), bool(d)) for r, p, c, d in rows]
 
 
 async def end_unsent(
     conn: AsyncConnection, campaign_pk: int, now: datetime, detailed_status: str | None
 ) -> list[tuple[int, str]]:
-    """Every message of the campaign still waiting becomes Unsent (final); their
-    (parts, country), to refund them."""
+    """Every message of the campaign still waiting (and not leased) becomes Unsent (final);
+    their (parts, country), to refund them."""
     result = await conn.execute(
         update(messages)
-        .where(messages.c.campaign_pk == campaign_pk, messages.c.status == "Queued")
-        .values(status="Unsent", detailed_status=detailed_status, status_at=now)
+        .where(_waiting(campaign_pk, now))
+        .values(status="Unsent", detailed_status=detailed_status, status_at=now, finished_at=now)
         .returning(messages.c.parts, messages.c.country)
     )
     return [(int(parts), str(country)) for parts, country in result]

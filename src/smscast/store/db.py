@@ -113,3 +113,22 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+# PostgreSQL's deadlock and serialization failures, and SQLite's busy lock: the transaction
+# lost a race and can simply be tried again.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error means "try again", not "something is wrong"."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+            return True
+        if "database is locked" in str(cause):
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+        if cause is exc:
+            break
+    return False

@@ -82,7 +82,8 @@ async def claim(
     """Lease up to ``limit`` due messages to ``worker``, earliest due first.
 
     Due means Queued, ``due_at`` reached, no live lease, and the campaign past Scheduled
-    (its reminders may go before it). PostgreSQL skips rows another worker is claiming;
+    (its reminders may go before it), and not deleted. PostgreSQL skips rows another worker is
+    claiming;
     SQLite has one writer at a time, so one UPDATE … RETURNING is atomic there.
     """
     bulk = Bulk(conn)
@@ -94,7 +95,7 @@ async def claim(
         f"  SELECT m.pk FROM messages m JOIN campaigns c ON c.pk = m.campaign_pk"
         f"  WHERE m.status = 'Queued' AND m.due_at <= :now"
         f"  AND (m.claimed_until IS NULL OR m.claimed_until < :now)"
-        f"  AND (m.reminder OR c.state <> 'Scheduled')"
+        f"  AND (m.reminder OR c.state <> 'Scheduled') AND c.deleted_at IS NULL"
         f"  ORDER BY m.due_at LIMIT :limit{lock})"
         f" RETURNING {_CLAIM_COLUMNS}"
     ).bindparams(
@@ -161,13 +162,19 @@ async def campaign_infos(conn: AsyncConnection, pks: Iterable[int]) -> dict[int,
 async def move_claimed(
     conn: AsyncConnection, worker: str, pks: Sequence[int], values: Mapping[str, Any]
 ) -> list[tuple[int, int]]:
-    """Set ``values`` on the messages this worker still holds among ``pks`` and release them;
-    (pk, campaign_pk) of those moved (a lease lost to another worker moves nothing)."""
+    """Set ``values`` on the messages this worker still holds (and that still wait) among
+    ``pks`` and release them; (pk, campaign_pk) of those moved. A lease lost to another
+    worker, or a message ended meanwhile, moves nothing."""
     moved: list[tuple[int, int]] = []
     for chunk in chunks(list(pks)):
         result = await conn.execute(
             update(messages)
-            .where(messages.c.pk.in_(chunk), messages.c.claimed_by == worker)
+            .where(
+                messages.c.pk.in_(chunk),
+                messages.c.claimed_by == worker,
+                # A message ended meanwhile (its campaign deleted) is not moved again.
+                messages.c.status == "Queued",
+            )
             .values(**values, claimed_by=None, claimed_until=None)
             .returning(messages.c.pk, messages.c.campaign_pk)
         )
@@ -204,12 +211,29 @@ async def shift_counters(conn: AsyncConnection, deltas: Mapping[int, Mapping[str
             )
 
 
+async def mark_held(conn: AsyncConnection, pks: Sequence[int]) -> list[tuple[int, str]]:
+    """Flag messages held by quiet hours; (campaign_pk, country) of those held for the first
+    time (whatever their attempts: a throttled retry can land in a window too)."""
+    held: list[tuple[int, str]] = []
+    for chunk in chunks(list(pks)):
+        result = await conn.execute(
+            update(messages)
+            .where(messages.c.pk.in_(chunk), messages.c.held.is_(False))
+            .values(held=True)
+            .returning(messages.c.campaign_pk, messages.c.country)
+        )
+        held.extend((int(campaign), str(country)) for campaign, country in result)
+    return held
+
+
 async def add_quiet_hours(conn: AsyncConnection, held: Mapping[int, Mapping[str, int]]) -> None:
-    """Count messages first held by quiet hours, per campaign and country."""
+    """Count messages first held by quiet hours, per campaign and country. The row is locked
+    for the read-merge-write, so workers on PostgreSQL do not lose each other's counts."""
     for pk in sorted(held):
-        current = (
-            await conn.execute(select(campaigns.c.quiet_hours).where(campaigns.c.pk == pk))
-        ).scalar_one()
+        query = select(campaigns.c.quiet_hours).where(campaigns.c.pk == pk)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        current = (await conn.execute(query)).scalar_one()
         merged = dict(current or {})
         for country, count in held[pk].items():
             merged[country] = merged.get(country, 0) + count
@@ -268,9 +292,17 @@ async def start_due_campaigns(conn: AsyncConnection, now: datetime, limit: int) 
         .limit(limit)
         .scalar_subquery()
     )
+    # The conditions are repeated outside the subquery: on PostgreSQL a row the subquery
+    # found may have been rescheduled or deleted (by a PUT or DELETE holding its lock) by the
+    # time this UPDATE gets it, and only the outer WHERE is checked again.
     result = await conn.execute(
         update(campaigns)
-        .where(campaigns.c.pk.in_(due), campaigns.c.state == "Scheduled")
+        .where(
+            campaigns.c.pk.in_(due),
+            campaigns.c.state == "Scheduled",
+            campaigns.c.scheduled_at <= now,
+            campaigns.c.deleted_at.is_(None),
+        )
         .values(state="Queued", updated_at=now)
         .returning(campaigns.c.pk)
     )
@@ -478,11 +510,18 @@ async def retry_receipts(conn: AsyncConnection, retries: Sequence[Mapping[str, A
 # -- expiry ---------------------------------------------------------------------------
 
 
-async def expire_waiting(
-    conn: AsyncConnection, now: datetime, limit: int
-) -> list[tuple[int, int, int, str, bool]]:
-    """Waiting messages past their validity become Unsent/Expired; (pk, campaign_pk, parts,
-    country, reminder) of each."""
+@dataclass(frozen=True, slots=True)
+class Lapsed:
+    pk: int
+    campaign_pk: int
+    parts: int
+    country: str
+    reminder: bool
+    id: str
+
+
+async def expire_waiting(conn: AsyncConnection, now: datetime, limit: int) -> list[Lapsed]:
+    """Waiting messages past their validity become Unsent/Expired."""
     lapsed = (
         select(messages.c.pk)
         .where(
@@ -493,9 +532,16 @@ async def expire_waiting(
         .limit(limit)
         .scalar_subquery()
     )
+    still_lapsed = (
+        messages.c.status == "Queued",
+        messages.c.expires_at <= now,
+        or_(messages.c.claimed_until.is_(None), messages.c.claimed_until < now),
+    )
+    # Repeated outside: a message claimed meanwhile (PostgreSQL rechecks only this WHERE
+    # after waiting for the claim's lock) must not be expired under the dispatcher.
     result = await conn.execute(
         update(messages)
-        .where(messages.c.pk.in_(lapsed), messages.c.status == "Queued")
+        .where(messages.c.pk.in_(lapsed), *still_lapsed)
         .values(
             status="Unsent",
             detailed_status="Expired",
@@ -510,9 +556,10 @@ async def expire_waiting(
             messages.c.parts,
             messages.c.country,
             messages.c.reminder,
+            messages.c.id,
         )
     )
-    return [(int(a), int(b), int(c), str(d), bool(e)) for a, b, c, d, e in result]
+    return [Lapsed(int(a), int(b), int(c), str(d), bool(e), str(f)) for a, b, c, d, e, f in result]
 
 
 async def expire_sent(
@@ -528,7 +575,9 @@ async def expire_sent(
     )
     result = await conn.execute(
         update(messages)
-        .where(messages.c.pk.in_(lapsed), messages.c.status == "Sent")
+        .where(
+            messages.c.pk.in_(lapsed), messages.c.status == "Sent", messages.c.expires_at <= cutoff
+        )
         .values(status="Undelivered", detailed_status="Expired", status_at=now, finished_at=now)
         .returning(messages.c.pk, messages.c.campaign_pk, messages.c.reminder)
     )

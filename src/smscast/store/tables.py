@@ -251,6 +251,13 @@ campaigns = Table(
         sqlite_where=text("name IS NOT NULL AND deleted_at IS NULL"),
     ),
     Index(None, "account_id", "created_at"),
+    # What the scheduler looks for on every tick, among campaigns and single SMS alike.
+    Index(
+        "ix_campaigns_scheduled",
+        "scheduled_at",
+        postgresql_where=text("state = 'Scheduled'"),
+        sqlite_where=text("state = 'Scheduled'"),
+    ),
 )
 
 # One row per message (a recipient of a campaign, or a single SMS); its parts are sent and

@@ -21,6 +21,7 @@ from smscast.services.dispatch import Dispatcher, DispatchOptions
 from smscast.services.expiry import Expiry, Scheduler
 from smscast.services.receipts import ReceiptIntake, ReceiptStore
 from smscast.services.runtime import Services
+from smscast.store.db import is_transient
 
 log = logging.getLogger("smscast.worker")
 Step = Callable[[], Awaitable[int | bool]]
@@ -103,11 +104,17 @@ class Worker:
             log.info("action=worker_stop worker=%s", self.name)
 
     async def _loop(self, name: str, step: Step, stop: asyncio.Event) -> None:
-        try:
-            while not stop.is_set():
-                if not await step():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self._idle)
-        except Exception:
-            log.exception("action=task_failed worker=%s task=%s", self.name, name)
-            raise
+        while not stop.is_set():
+            try:
+                did = await step()
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("action=task_failed worker=%s task=%s", self.name, name)
+                    raise
+                # A deadlock or busy database: the transaction rolled back whole; go again.
+                log.warning("action=task_retry worker=%s task=%s error=%s", self.name, name,
+                            type(exc).__name__)  # fmt: skip
+                did = False
+            if not did:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._idle)

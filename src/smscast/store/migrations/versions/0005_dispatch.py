@@ -101,6 +101,15 @@ def upgrade() -> None:
             )
         )
 
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_campaigns_scheduled",
+            ["scheduled_at"],
+            unique=False,
+            postgresql_where=sa.text("state = 'Scheduled'"),
+            sqlite_where=sa.text("state = 'Scheduled'"),
+        )
+
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(
@@ -147,6 +156,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_campaigns_scheduled",
+            postgresql_where=sa.text("state = 'Scheduled'"),
+            sqlite_where=sa.text("state = 'Scheduled'"),
+        )
+
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_messages_queue",
