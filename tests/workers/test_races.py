@@ -306,8 +306,6 @@ async def test_the_scheduler_does_not_start_a_campaign_changed_meanwhile(
     clock: FakeClock,
     change: str,
 ):
-    if services.db.dialect != "postgresql":
-        pytest.skip("SQLite has one writer: the interleaving cannot happen there")
     creds = await make_account()
     at = clock.now() + timedelta(hours=1)
     response = await client.post(
@@ -358,8 +356,6 @@ async def test_expiry_does_not_take_a_message_just_claimed(
     services: Services,
     clock: FakeClock,
 ):
-    if services.db.dialect != "postgresql":
-        pytest.skip("SQLite has one writer: the interleaving cannot happen there")
     creds = await make_account()
     await client.post(
         "/sms/campaign",
