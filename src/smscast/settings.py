@@ -34,12 +34,26 @@ class CarrierSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["sandbox"] = "sandbox"
+    type: Literal["sandbox", "smpp"] = "sandbox"
     # sandbox: outcomes and latencies are a hash of the seed and the number
     seed: int = 1
     receipt_latency_ms: tuple[int, int] = (200, 2000)
     undelivered: float = Field(default=0.03, ge=0, le=1)
     failed: float = Field(default=0.01, ge=0, le=1)
+    # smpp
+    host: str = "127.0.0.1"
+    port: int = Field(default=2775, ge=1, le=65535)
+    system_id: str = ""
+    password: SecretStr = SecretStr("")
+    system_type: str = ""
+    bind_mode: Literal["transceiver", "transmitter"] = "transceiver"
+    binds: int = Field(default=1, ge=1, le=64)
+    window: int = Field(default=10, ge=1, le=1000)
+    tps: float | None = Field(default=None, gt=0)
+    response_timeout_seconds: float = Field(default=10.0, gt=0)
+    enquire_link_seconds: float = Field(default=30.0, gt=0)
+    # Receipts giving in decimal the ids submit_sm_resp gave in hex (true), or the reverse.
+    hex_ids: bool | None = None
 
 
 class Settings(BaseSettings):
@@ -83,8 +97,9 @@ class Settings(BaseSettings):
     carriers: dict[str, CarrierSettings] = Field(
         default_factory=lambda: {"sandbox": CarrierSettings()}
     )
-    routes: dict[str, str] = Field(default_factory=dict)
-    default_carrier: str = "sandbox"
+    # A route may list several carriers: the first one up takes the traffic (failover).
+    routes: dict[str, str | list[str]] = Field(default_factory=dict)
+    default_carrier: str | list[str] = "sandbox"
 
     # Workers
     worker_name: str | None = None  # default: host name and process id

@@ -79,4 +79,7 @@ class Carrier(Protocol):
     def busy(self) -> bool:
         """Whether work is still expected from the carrier (receipts not yet due count)."""
 
+    def available(self) -> bool:
+        """Whether the carrier can take messages now (an SMPP carrier with no bind up cannot)."""
+
     async def close(self) -> None: ...

@@ -4,21 +4,49 @@ from __future__ import annotations
 
 from smscast.carriers.base import Carrier
 from smscast.carriers.sandbox import SandboxCarrier, SandboxOptions
+from smscast.carriers.smpp.carrier import SmppCarrier, SmppOptions
+from smscast.carriers.smpp.session import SessionOptions
 from smscast.clock import Clock
-from smscast.settings import Settings
+from smscast.domain.smpp import Command
+from smscast.settings import CarrierSettings, Settings
 
 
 def build_carriers(settings: Settings, clock: Clock) -> dict[str, Carrier]:
-    carriers: dict[str, Carrier] = {}
-    for name, options in settings.carriers.items():
-        carriers[name] = SandboxCarrier(
+    return {
+        name: build_carrier(name, options, clock) for name, options in settings.carriers.items()
+    }
+
+
+def build_carrier(name: str, options: CarrierSettings, clock: Clock) -> Carrier:
+    if options.type == "smpp":
+        return SmppCarrier(
             name,
-            SandboxOptions(
-                seed=options.seed,
-                latency_ms=options.receipt_latency_ms,
-                undelivered=options.undelivered,
-                failed=options.failed,
+            SmppOptions(
+                session=SessionOptions(
+                    host=options.host,
+                    port=options.port,
+                    system_id=options.system_id,
+                    password=options.password.get_secret_value(),
+                    system_type=options.system_type,
+                    mode=Command.BIND_TRANSCEIVER
+                    if options.bind_mode == "transceiver"
+                    else Command.BIND_TRANSMITTER,
+                    window=options.window,
+                    response_timeout=options.response_timeout_seconds,
+                    enquire_link_interval=options.enquire_link_seconds,
+                    tps=options.tps,
+                ),
+                binds=options.binds,
+                hex_ids=options.hex_ids,
             ),
-            clock,
         )
-    return carriers
+    return SandboxCarrier(
+        name,
+        SandboxOptions(
+            seed=options.seed,
+            latency_ms=options.receipt_latency_ms,
+            undelivered=options.undelivered,
+            failed=options.failed,
+        ),
+        clock,
+    )

@@ -71,6 +71,9 @@ class SandboxCarrier:
     def busy(self) -> bool:
         return bool(self._pending)
 
+    def available(self) -> bool:
+        return True
+
     def next_receipt_at(self) -> object | None:
         return self._pending[0][0] if self._pending else None
 
