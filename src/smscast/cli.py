@@ -238,6 +238,84 @@ def migrate(ctx: typer.Context) -> None:
     out.print(f"database at revision {revision}")
 
 
+@app.command()
+def smsc(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0: any free one).")] = 2775,
+    system_id: Annotated[
+        str | None, typer.Option(help="Only this one binds (default: any).")
+    ] = None,
+    password: Annotated[str, typer.Option(help="The password of --system-id.")] = "",
+    seed: Annotated[int, typer.Option(help="Outcomes and delays are a hash of it.")] = 1,
+    receipt_delay_ms: Annotated[str, typer.Option(help="MS or MIN-MAX.")] = "100",
+    response_delay_ms: Annotated[str, typer.Option(help="Before each submit_sm_resp.")] = "0",
+    undelivered: Annotated[float, typer.Option(help="Share of parts UNDELIV.")] = 0.03,
+    expired: Annotated[float, typer.Option(help="Share of parts EXPIRED.")] = 0.0,
+    rejected: Annotated[float, typer.Option(help="Share of parts REJECTD.")] = 0.0,
+    receipt_form: Annotated[str, typer.Option(help="text, tlv or both.")] = "both",
+    message_id_format: Annotated[str, typer.Option(help="hex or decimal.")] = "hex",
+    receipt_id_format: Annotated[str | None, typer.Option(help="Ids in receipts.")] = None,
+    throttle_every: Annotated[int, typer.Option(help="Every Nth submit: 0x58.")] = 0,
+    queue_full_every: Annotated[int, typer.Option(help="Every Nth submit: 0x14.")] = 0,
+    drop_after: Annotated[int, typer.Option(help="Hang up after N submits.")] = 0,
+    reject_bind: Annotated[bool, typer.Option(help="Refuse every bind.")] = False,
+    duplicate_receipts: Annotated[bool, typer.Option(help="Send each twice.")] = False,
+    early_receipts: Annotated[bool, typer.Option(help="Before the submit_sm_resp.")] = False,
+    never_answer: Annotated[list[str] | None, typer.Option(help="Number prefix (repeat).")] = None,
+    prefix: Annotated[list[str] | None, typer.Option(help="PREFIX=BEHAVIOUR (repeat).")] = None,
+) -> None:
+    """Run a simulated SMSC (SMPP 3.4) until SIGINT/SIGTERM; prints its counters on stop."""
+    from smscast.smsc import options as smsc_options
+    from smscast.smsc.simulator import Simulator
+
+    try:
+        options = smsc_options.SimulatorOptions(
+            host=host,
+            port=port,
+            credentials={system_id: password} if system_id else {},
+            seed=seed,
+            receipt_delay_ms=smsc_options.parse_range(receipt_delay_ms),
+            response_delay_ms=smsc_options.parse_range(response_delay_ms),
+            undelivered=undelivered,
+            expired=expired,
+            rejected=rejected,
+            receipt_form=receipt_form,  # type: ignore[arg-type]  # checked by the options
+            message_id_format=message_id_format,  # type: ignore[arg-type]
+            receipt_id_format=receipt_id_format,  # type: ignore[arg-type]
+            throttle_every=throttle_every,
+            queue_full_every=queue_full_every,
+            never_answer_prefix=tuple(never_answer or ()),
+            reject_bind=reject_bind,
+            drop_after=drop_after,
+            duplicate_receipts=duplicate_receipts,
+            early_receipts=early_receipts,
+            prefix_behaviours=smsc_options.parse_behaviours(prefix or ()),
+            record=False,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    settings = _state(ctx).settings
+    configure_logging(settings.log_level, settings.log_format, settings.log_redact)
+
+    async def work() -> dict[str, int]:
+        stopping = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+        async with Simulator(options) as simulator:
+            err.print(f"smscast smsc on {simulator.address}", markup=False, highlight=False)
+            await stopping.wait()
+        return simulator.stats.as_dict()
+
+    stats = run(work())
+    out.print(
+        " ".join(f"{k}={v}" for k, v in stats.items()),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 # -- accounts -----------------------------------------------------------------------------
 
 
