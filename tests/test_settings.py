@@ -57,3 +57,52 @@ def test_bad_values_are_one_clear_error(tmp_path: Path):
         load_settings(tmp_path / "missing.toml", environ={})
     with pytest.raises(ConfigError, match="not found"):
         load_settings(environ={"SMSCAST_CONFIG": str(tmp_path / "gone.toml")})
+
+
+def test_an_smpp_carrier_and_failover_routes_from_toml(tmp_path: Path):
+    from smscast.carriers.factory import build_carriers
+    from smscast.carriers.routing import Router
+    from smscast.carriers.smpp.carrier import SmppCarrier
+    from smscast.clock import FakeClock
+
+    config = tmp_path / "smscast.toml"
+    config.write_text(
+        'default_carrier = ["acme", "sandbox"]\n'
+        'routes = { GR = ["acme-gr", "acme"], "+4479" = "acme" }\n'
+        "[carriers.sandbox]\n"
+        "[carriers.acme]\n"
+        'type = "smpp"\nhost = "smpp.acme.example"\nsystem_id = "me"\npassword = "hunter2"\n'
+        "binds = 2\nwindow = 50\ntps = 100\nhex_ids = true\n"
+        "[carriers.acme-gr]\n"
+        'type = "smpp"\nport = 2776\nsystem_id = "gr"\nbind_mode = "transmitter"\n'
+    )
+    settings = load_settings(config, environ={"SMSCAST_CARRIERS__ACME__PASSWORD": "from-env"})
+    acme = settings.carriers["acme"]
+    assert (acme.type, acme.binds, acme.window, acme.tps, acme.hex_ids) == (
+        "smpp",
+        2,
+        50,
+        100,
+        True,
+    )
+    assert acme.password.get_secret_value() == "from-env"
+    assert "from-env" not in repr(settings)  # secrets never printed
+    carriers = build_carriers(settings, FakeClock())
+    assert isinstance(carriers["acme"], SmppCarrier)
+    assert len(carriers["acme"].sessions) == 2
+    router = Router(carriers, settings.routes, settings.default_carrier)
+    # Nothing is bound here: the route's first carrier is kept (its messages will wait)...
+    assert router.route("+306912345678", "GR").name == "acme-gr"
+    # ...and the default falls over to the sandbox, which is always up.
+    assert router.route("+4915112345678", "DE").name == "sandbox"
+    assert router.route("+447911123456", "GB").name == "acme"
+
+
+def test_routes_must_name_configured_carriers():
+    from smscast.carriers.factory import build_carriers
+    from smscast.carriers.routing import Router
+    from smscast.clock import FakeClock
+
+    settings = load_settings(environ={}, read_files=False, routes={"GR": ["nowhere"]})
+    with pytest.raises(ConfigError, match="nowhere"):
+        Router(build_carriers(settings, FakeClock()), settings.routes, settings.default_carrier)
