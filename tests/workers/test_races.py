@@ -383,3 +383,76 @@ async def test_expiry_does_not_take_a_message_just_claimed(
     await asyncio.gather(dispatcher(), expiry())
     assert len(found["claimed"]) == 1
     assert found["expired"] == []
+
+
+class _Crash(BaseException):
+    """The process dies (nothing catches it, as with a kill)."""
+
+
+class _WindowedCarrier:
+    """A carrier with a window of 5 that dies while its third window is in flight."""
+
+    name = "windowed"
+
+    def __init__(self, crash_on: int | None) -> None:
+        self.sent: list[str] = []
+        self.calls = 0
+        self.crash_on = crash_on
+
+    async def start(self, receipts: Any) -> None:
+        return None
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        from smscast.carriers.base import PartResult
+
+        self.calls += 1
+        self.sent.extend(s.to for s in batch)
+        if self.calls == self.crash_on:
+            raise _Crash
+        return [SubmitResult((PartResult(f"id-{s.message_id}"),)) for s in batch]
+
+    async def step(self) -> bool:
+        return False
+
+    def busy(self) -> bool:
+        return False
+
+    def available(self) -> bool:
+        return True
+
+    def in_flight_limit(self) -> int | None:
+        return 5
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_crash_sends_again_at_most_one_window(
+    client: httpx.AsyncClient,
+    make_account: MakeAccount,
+    get_token: GetToken,
+    services: Services,
+    clock: FakeClock,
+):
+    numbers = [f"+3069123456{n:02d}" for n in range(20)]
+    await client.post(
+        "/sms/campaign",
+        json={"from": "Shop", "body": "Hi", "to": numbers},
+        headers=bearer(await get_token(await make_account())),
+    )
+    settings = services.settings.model_copy(update={"default_carrier": "windowed"})
+    dying = _WindowedCarrier(crash_on=3)
+    first = Worker(replace(services, settings=settings), {"windowed": dying})  # type: ignore[dict-item]
+    with pytest.raises(_Crash):
+        await first.dispatcher.step()
+    async with services.db.read() as conn:
+        statuses = (await conn.execute(select(messages.c.status))).scalars().all()
+    assert statuses.count("Sent") == 10  # two windows answered and recorded
+    clock.advance(timedelta(seconds=61))  # the dead worker's lease runs out
+    healthy = _WindowedCarrier(crash_on=None)
+    second = Worker(replace(services, settings=settings), {"windowed": healthy})  # type: ignore[dict-item]
+    await second.burst()
+    assert len(dying.sent) + len(healthy.sent) == 25  # 20 messages, 5 sent twice: one window
+    async with services.db.read() as conn:
+        statuses = (await conn.execute(select(messages.c.status))).scalars().all()
+    assert statuses.count("Sent") == 20

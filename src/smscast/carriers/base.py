@@ -82,4 +82,8 @@ class Carrier(Protocol):
     def available(self) -> bool:
         """Whether the carrier can take messages now (an SMPP carrier with no bind up cannot)."""
 
+    def in_flight_limit(self) -> int | None:
+        """How many messages it has in flight at most (its windows); None: no limit. The
+        dispatcher hands it that many at a time and records each lot as it is answered."""
+
     async def close(self) -> None: ...

@@ -74,6 +74,9 @@ class SandboxCarrier:
     def available(self) -> bool:
         return True
 
+    def in_flight_limit(self) -> int | None:
+        return None
+
     def next_receipt_at(self) -> object | None:
         return self._pending[0][0] if self._pending else None
 

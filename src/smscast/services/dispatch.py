@@ -83,8 +83,16 @@ class Dispatcher:
         self, claimed: list[Claimed], infos: dict[int, CampaignInfo], now: datetime
     ) -> None:
         work = self._plan(claimed, infos, now)
-        await self._submit(work, infos, now)
-        await self._record(work, infos, now)
+        await self._record(work.round, infos, now)  # held back and expired: no carrier
+        # Each carrier takes the batch a window at a time, and each window is recorded as soon
+        # as it is answered: a crash between submit and record can send again at most what
+        # was in flight (DESIGN, invariant 4), not the whole claimed batch.
+        for name, (carrier, items) in work.by_carrier.items():
+            step = carrier.in_flight_limit() or len(items)
+            for start in range(0, len(items), step):
+                done = _Round()
+                await self._submit(name, carrier, items[start : start + step], done, now)
+                await self._record(done, infos, now)
 
     async def release(self) -> int:
         """Give back this worker's leases (a graceful stop)."""
@@ -136,22 +144,29 @@ class Dispatcher:
             )
         return work
 
-    async def _submit(self, work: _Plan, infos: dict[int, CampaignInfo], now: datetime) -> None:
-        for name, (carrier, batch) in work.by_carrier.items():
-            try:
-                results = await carrier.submit([submission for _, submission in batch])
-            except Exception:  # a broken link must not lose the batch: try again later
-                log.exception("action=carrier_error carrier=%s messages=%d", name, len(batch))
-                results = [SubmitResult(retry_after=CARRIER_DOWN_RETRY)] * len(batch)
-            for (message, _), result in zip(batch, results, strict=True):
-                if result.retry_after is not None and not result.parts:
-                    work.round.retry[now + result.retry_after].append(message)
-                else:
-                    work.round.sent.append((message, name, result))
+    async def _submit(
+        self,
+        name: str,
+        carrier: Carrier,
+        batch: list[tuple[Claimed, Submission]],
+        done: _Round,
+        now: datetime,
+    ) -> None:
+        try:
+            results = await carrier.submit([submission for _, submission in batch])
+        except Exception:  # a broken link must not lose the batch: try again later
+            log.exception("action=carrier_error carrier=%s messages=%d", name, len(batch))
+            results = [SubmitResult(retry_after=CARRIER_DOWN_RETRY)] * len(batch)
+        for (message, _), result in zip(batch, results, strict=True):
+            if result.retry_after is not None and not result.parts:
+                done.retry[now + result.retry_after].append(message)
+            else:
+                done.sent.append((message, name, result))
 
-    async def _record(self, work: _Plan, infos: dict[int, CampaignInfo], now: datetime) -> None:
+    async def _record(self, done: _Round, infos: dict[int, CampaignInfo], now: datetime) -> None:
+        if not (done.sent or done.retry or done.held or done.expired):
+            return
         worker = self._options.worker
-        done = work.round
         moves: list[Move] = []
         async with self._db.write() as conn:
             bulk = Bulk(conn)

@@ -80,6 +80,9 @@ class SmppCarrier:
     def busy(self) -> bool:
         return bool(self._receipts)
 
+    def in_flight_limit(self) -> int | None:
+        return self.options.session.window * len(self.sessions)
+
     async def step(self) -> bool:
         return False  # receipts arrive on the binds' own reader tasks
 
