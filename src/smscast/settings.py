@@ -46,6 +46,7 @@ class CarrierSettings(BaseModel):
     system_id: str = ""
     password: SecretStr = SecretStr("")
     system_type: str = ""
+    # "transmitter" binds a receiver beside each transmitter, for the receipts.
     bind_mode: Literal["transceiver", "transmitter"] = "transceiver"
     binds: int = Field(default=1, ge=1, le=64)
     window: int = Field(default=10, ge=1, le=1000)

@@ -7,13 +7,19 @@ from collections.abc import Sequence
 
 import pytest
 
-from smscast.carriers.base import Receipt
+from smscast.carriers.base import InboundMessage, Receipt
 
 
 class ListSink:
     def __init__(self) -> None:
         self.receipts: list[Receipt] = []
+        self.inbound: list[InboundMessage] = []
         self.arrived = asyncio.Event()
+
+    async def put_inbound(self, messages: Sequence[InboundMessage]) -> None:
+        self.inbound.extend(messages)
+        if messages:
+            self.arrived.set()
 
     async def put(self, receipts: Sequence[Receipt]) -> None:
         self.receipts.extend(receipts)

@@ -202,3 +202,40 @@ async def test_traffic_fails_over_to_the_next_carrier(sink: ListSink):
         finally:
             for carrier in carriers.values():
                 await carrier.close()
+
+
+async def test_a_transmitter_gets_its_receipts_on_a_receiver_bind(sink: ListSink):
+    from smscast.domain.smpp import Command
+
+    async with running(sink, mode=Command.BIND_TRANSMITTER) as (simulator, carrier):
+        async with asyncio.timeout(3):
+            await carrier.receivers[0].wait_bound()
+        assert simulator.stats.binds == 2
+        [result] = await carrier.submit([message("+306912345600")])
+        async with asyncio.timeout(3):
+            [receipt] = await sink.wait_for(1)
+        assert receipt.carrier_message_id == result.parts[0].carrier_message_id
+
+
+async def test_an_inbound_sms_is_stored_then_answered(sink: ListSink):
+    from smscast.domain.smpp import Command, Pdu
+
+    async with running(sink) as (_, carrier):
+        session = carrier.sessions[0]
+        # The SMSC side hands us a message from a handset (not a receipt): esm_class 0.
+        inbound = Pdu(
+            Command.DELIVER_SM,
+            0,
+            params={
+                "source_addr": "306912345600",
+                "destination_addr": "Shop",
+                "data_coding": 0x08,
+                "short_message": "Γεια".encode("utf-16-be"),
+            },
+        )
+        await carrier._inbound(session, inbound)
+        async with asyncio.timeout(3):
+            await sink.arrived.wait()
+        [stored] = sink.inbound
+        assert (stored.source, stored.destination, stored.text) == ("306912345600", "Shop", "Γεια")
+        assert carrier.inbound_messages == 1

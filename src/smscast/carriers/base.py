@@ -58,10 +58,24 @@ class Receipt:
     done_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """An SMS from a handset (a deliver_sm that is not a receipt), kept for later use."""
+
+    carrier: str
+    source: str
+    destination: str
+    text: str
+    data_coding: int
+
+
 class ReceiptSink(Protocol):
-    """Where a carrier puts receipts; they are stored before the carrier acknowledges them."""
+    """Where a carrier puts receipts and inbound messages; they are stored before the carrier
+    acknowledges them."""
 
     async def put(self, receipts: Sequence[Receipt]) -> None: ...
+
+    async def put_inbound(self, messages: Sequence[InboundMessage]) -> None: ...
 
 
 class Carrier(Protocol):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smscast.carriers.base import Receipt
+from smscast.carriers.base import InboundMessage, Receipt
 from smscast.clock import Clock
 from smscast.domain.campaigns import FINAL_STATUSES, MessageStatus
 from smscast.domain.lifecycle import PartState, can_move, fold
@@ -56,6 +56,21 @@ class ReceiptStore:
                         stamp,
                     )
                     for r in receipts
+                ],
+            )
+
+    async def put_inbound(self, inbound: Sequence[InboundMessage]) -> None:
+        if not inbound:
+            return
+        now = self._clock.now()
+        async with self._db.write() as conn:
+            bulk = Bulk(conn)
+            stamp = bulk.timestamp(now)
+            await q.insert_inbound(
+                bulk,
+                [
+                    (m.carrier, m.source, m.destination, m.text, m.data_coding, stamp)
+                    for m in inbound
                 ],
             )
 

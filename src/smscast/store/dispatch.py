@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.store.bulk import Bulk
 from smscast.store.contacts import chunks
-from smscast.store.tables import accounts, campaigns, messages, receipts, sms_parts
+from smscast.store.tables import (
+    accounts,
+    campaigns,
+    inbound_messages,
+    messages,
+    receipts,
+    sms_parts,
+)
 
 PART_COLUMNS = (
     "id",
@@ -589,3 +596,12 @@ async def expire_sent(
             .values(status="Undelivered", detailed_status="Expired", status_at=now)
         )
     return moved
+
+
+async def insert_inbound(bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows: carrier, source, destination, text, data_coding, received_at (driver form)."""
+    await bulk.insert(
+        inbound_messages,
+        ("carrier", "source", "destination", "text", "data_coding", "received_at"),
+        rows,
+    )

@@ -372,3 +372,18 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "created_at"),
 )
+
+
+# SMS from handsets (deliver_sm that are not receipts): acknowledged only once stored, kept
+# for a later inbound feature.
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("pk", BigId(), primary_key=True, autoincrement=True),
+    Column("carrier", String(32), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("data_coding", Integer(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False, index=True),
+)

@@ -9,15 +9,27 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from smscast.carriers.base import PartResult, Receipt, ReceiptSink, Submission, SubmitResult
+from smscast.carriers.base import (
+    InboundMessage,
+    PartResult,
+    Receipt,
+    ReceiptSink,
+    Submission,
+    SubmitResult,
+)
 from smscast.carriers.smpp.session import BindLost, ResponseTimeout, Session, SessionOptions
+from smscast.domain.gsm7 import decode_septets
 from smscast.domain.lifecycle import Detailed
 from smscast.domain.smpp import (
     DELIVERY_RECEIPT,
+    GSM7,
     RECEIPT_BITS,
+    UCS2,
+    UDHI,
+    Command,
     Pdu,
     Status,
     encode_part,
@@ -51,8 +63,21 @@ class SmppCarrier:
         self.sessions = [
             Session(f"{name}#{n}", options.session, self._inbound) for n in range(options.binds)
         ]
+        # Transmitter binds take no receipts: each gets a receiver bind beside it.
+        self.receivers = (
+            [
+                Session(
+                    f"{name}#{n}r",
+                    replace(options.session, mode=Command.BIND_RECEIVER),
+                    self._inbound,
+                )
+                for n in range(options.binds)
+            ]
+            if options.session.mode == Command.BIND_TRANSMITTER
+            else []
+        )
         self._sink: ReceiptSink | None = None
-        self._receipts: list[tuple[Session, Pdu, Receipt]] = []
+        self._pending: list[tuple[Session, Pdu, Receipt | InboundMessage]] = []
         self._receipts_ready = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._references = itertools.count(1)
@@ -63,12 +88,12 @@ class SmppCarrier:
 
     async def start(self, receipts: ReceiptSink) -> None:
         self._sink = receipts
-        for session in self.sessions:
+        for session in (*self.sessions, *self.receivers):
             session.start()
         self._flusher = asyncio.create_task(self._flush_receipts(), name=f"smpp:{self.name}:dlr")
 
     async def close(self) -> None:
-        for session in self.sessions:
+        for session in (*self.sessions, *self.receivers):
             await session.close()
         if self._flusher is not None:
             self._flusher.cancel()
@@ -78,7 +103,7 @@ class SmppCarrier:
         return any(s.bound for s in self.sessions)
 
     def busy(self) -> bool:
-        return bool(self._receipts)
+        return bool(self._pending)
 
     def in_flight_limit(self) -> int | None:
         return self.options.session.window * len(self.sessions)
@@ -153,9 +178,10 @@ class SmppCarrier:
 
     async def _inbound(self, session: Session, pdu: Pdu) -> None:
         if pdu.number("esm_class") & RECEIPT_BITS != DELIVERY_RECEIPT:
-            # A message from a handset: answered; smscast does not take inbound SMS yet.
+            # A message from a handset: stored (for a later inbound feature), then answered.
             self.inbound_messages += 1
-            await session.answer(pdu, message_id="")
+            self._pending.append((session, pdu, _inbound_message(self.name, pdu)))
+            self._receipts_ready.set()
             return
         parsed = parse_receipt(pdu.short_message(), pdu.tlvs)
         if parsed is None or not parsed.final:
@@ -169,24 +195,27 @@ class SmppCarrier:
             parsed.error,
             parsed.done_at,
         )
-        self._receipts.append((session, pdu, receipt))
+        self._pending.append((session, pdu, receipt))
         self._receipts_ready.set()
 
     async def _flush_receipts(self) -> None:
-        """Store receipts in batches, then acknowledge them: a receipt is never answered
-        before it is stored (an SMSC resends what was not acknowledged)."""
+        """Store receipts (and inbound messages) in batches, then acknowledge them: nothing is
+        answered before it is stored (an SMSC resends what was not acknowledged)."""
         assert self._sink is not None
         while True:
             await self._receipts_ready.wait()
             await asyncio.sleep(RECEIPT_FLUSH)
-            batch, self._receipts = self._receipts[:RECEIPT_BATCH], self._receipts[RECEIPT_BATCH:]
-            if not self._receipts:
+            batch, self._pending = self._pending[:RECEIPT_BATCH], self._pending[RECEIPT_BATCH:]
+            if not self._pending:
                 self._receipts_ready.clear()
             try:
-                await self._sink.put([receipt for _, _, receipt in batch])
+                await self._sink.put([r for _, _, r in batch if isinstance(r, Receipt)])
+                await self._sink.put_inbound(
+                    [m for _, _, m in batch if isinstance(m, InboundMessage)]
+                )
             except Exception:
                 log.exception("action=receipt_store_failed carrier=%s", self.name)
-                self._receipts = batch + self._receipts
+                self._pending = batch + self._pending
                 self._receipts_ready.set()
                 await asyncio.sleep(1)
                 continue
@@ -194,3 +223,19 @@ class SmppCarrier:
                 # A lost answer: the SMSC resends the receipt; applying it twice is a no-op.
                 with contextlib.suppress(BindLost, OSError):
                     await session.answer(pdu, message_id="")
+
+
+def _inbound_message(carrier: str, pdu: Pdu) -> InboundMessage:
+    coding = pdu.number("data_coding")
+    raw = pdu.short_message()
+    if pdu.number("esm_class") & UDHI and raw:
+        raw = raw[raw[0] + 1 :]  # the text after the user data header
+    if coding & 0x0C == UCS2:
+        text = raw.decode("utf-16-be", errors="replace")
+    elif coding & 0x0C == GSM7:
+        text = decode_septets(raw)
+    else:
+        text = raw.decode("latin-1")
+    return InboundMessage(
+        carrier, pdu.text("source_addr"), pdu.text("destination_addr"), text, coding
+    )
