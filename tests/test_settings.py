@@ -106,3 +106,13 @@ def test_routes_must_name_configured_carriers():
     settings = load_settings(environ={}, read_files=False, routes={"GR": ["nowhere"]})
     with pytest.raises(ConfigError, match="nowhere"):
         Router(build_carriers(settings, FakeClock()), settings.routes, settings.default_carrier)
+
+
+def test_carriers_can_say_what_they_serve_with_a_priority():
+    from smscast.carriers.routing import merged_routes
+
+    served = {"backup": (20, ["GR"]), "main": (10, ["gr", "+3069"]), "other": (5, [])}
+    assert merged_routes({"GR": "explicit"}, served) == {
+        "GR": ["explicit", "main", "backup"],
+        "+3069": ["main"],
+    }

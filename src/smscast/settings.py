@@ -55,6 +55,11 @@ class CarrierSettings(BaseModel):
     enquire_link_seconds: float = Field(default=30.0, gt=0)
     # Receipts giving in decimal the ids submit_sm_resp gave in hex (true), or the reverse.
     hex_ids: bool | None = None
+    # What this carrier serves, besides any [routes]: countries ("GR") and number prefixes
+    # ("+3069"); where several carriers serve one destination, the lowest priority first.
+    countries: list[str] = Field(default_factory=list)
+    prefixes: list[str] = Field(default_factory=list)
+    priority: int = 100
 
 
 class Settings(BaseSettings):

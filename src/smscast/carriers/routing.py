@@ -49,3 +49,18 @@ class Router:
         submit then asks the message to wait, until its TTL)."""
         carriers = self.candidates(mobile, country)
         return next((c for c in carriers if c.available()), carriers[0])
+
+
+def merged_routes(
+    routes: Mapping[str, str | Sequence[str]], served: Mapping[str, tuple[int, Sequence[str]]]
+) -> dict[str, list[str]]:
+    """The routes table with each carrier's own ``countries``/``prefixes`` added after the
+    explicit entries, by priority (lower first). ``served``: name → (priority, keys)."""
+    merged = {key: _names(value) for key, value in routes.items()}
+    for name, (_, keys) in sorted(served.items(), key=lambda item: (item[1][0], item[0])):
+        for key in keys:
+            key = key if key.startswith("+") else key.upper()
+            names = merged.setdefault(key, [])
+            if name not in names:
+                names.append(name)
+    return merged

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from smscast.carriers.base import Carrier
-from smscast.carriers.routing import Router
+from smscast.carriers.routing import Router, merged_routes
 from smscast.services.dispatch import Dispatcher, DispatchOptions
 from smscast.services.expiry import Expiry, Scheduler
 from smscast.services.receipts import ReceiptIntake, ReceiptStore
@@ -37,7 +37,13 @@ class Worker:
         db, clock = services.db, services.clock
         self.name = settings.worker_name or default_name()
         self.carriers = dict(carriers)
-        self.router = Router(carriers, settings.routes, settings.default_carrier)
+        served = {
+            name: (options.priority, [*options.countries, *options.prefixes])
+            for name, options in settings.carriers.items()
+        }
+        self.router = Router(
+            carriers, merged_routes(settings.routes, served), settings.default_carrier
+        )
         self.receipt_store = ReceiptStore(db, clock)
         self.dispatcher = Dispatcher(
             db,
