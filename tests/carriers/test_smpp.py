@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from smscast.carriers.base import Submission, SubmitResult
+from smscast.carriers.base import Submission
 from smscast.carriers.routing import Router
 from smscast.carriers.smpp.carrier import SmppCarrier, SmppOptions
 from smscast.carriers.smpp.session import SessionOptions
@@ -169,8 +169,10 @@ async def test_refusals_are_final_or_sent_back_to_the_queue(sink: ListSink):
         refused, silent = await carrier.submit([message("+306900000009"), message("+306911100000")])
         assert refused.parts[0].detailed_status == "Unknown Number"
         assert not refused.parts[0].accepted
-        # No answer at all: nothing reached the carrier for sure; the message waits.
-        assert silent == SubmitResult(retry_after=timedelta(milliseconds=100))
+        # No answer at all: it may have gone out, so it is taken as sent (under an id no
+        # receipt matches) and never sent again.
+        assert silent.parts[0].accepted
+        assert silent.parts[0].carrier_message_id.startswith("unknown:")
 
 
 async def test_traffic_fails_over_to_the_next_carrier(sink: ListSink):
@@ -239,3 +241,65 @@ async def test_an_inbound_sms_is_stored_then_answered(sink: ListSink):
         [stored] = sink.inbound
         assert (stored.source, stored.destination, stored.text) == ("306912345600", "Shop", "Γεια")
         assert carrier.inbound_messages == 1
+
+
+async def test_a_part_without_an_answer_is_never_sent_twice(sink: ListSink):
+    options = {"response_delay_ms": (300, 300)}
+    async with running(sink, options, response_timeout=0.1) as (simulator, carrier):
+        [result] = await carrier.submit([message("+306912345600")])
+        assert result.parts[0].accepted
+        await asyncio.sleep(0.4)
+        assert simulator.stats.submits == 1
+
+
+async def test_a_link_reset_mid_window_neither_raises_nor_resends(sink: ListSink):
+    async with running(sink, {"drop_after": 4}, window=10) as (simulator, carrier):
+        results = await carrier.submit([message(f"+30691234560{n}") for n in range(8)])
+        assert len(results) == 8
+        accepted = [r for r in results if r.parts]
+        # What reached the SMSC before the drop is accounted for, not sent again.
+        assert len(accepted) >= 4
+        assert simulator.stats.accepted == 4
+
+
+async def test_an_unreadable_inbound_message_does_not_take_the_bind_down(sink: ListSink):
+    from smscast.domain.smpp import Command, Pdu
+
+    async with running(sink) as (_, carrier):
+        session = carrier.sessions[0]
+        latin1 = Pdu(
+            Command.DELIVER_SM,
+            0,
+            params={
+                "source_addr": "306912345600",
+                "data_coding": 0,
+                "short_message": "café".encode("latin-1"),
+            },
+        )
+        await carrier._inbound(session, latin1)
+        async with asyncio.timeout(3):
+            await sink.arrived.wait()
+        assert sink.inbound[0].text == "café"
+        assert session.bound
+        [result] = await carrier.submit([message("+306912345600")])
+        assert result.parts[0].accepted
+
+
+async def test_a_throttle_burst_does_not_fail_a_long_message(sink: ListSink):
+    async with running(sink, {"throttle_every": 2}) as (simulator, carrier):
+        [result] = await carrier.submit([message("+306912345600", "x" * 400)])  # three parts
+        assert [p.accepted for p in result.parts] == [True, True, True]
+        assert simulator.stats.throttled >= 1
+        session = carrier.sessions[0]
+        assert session._gap <= 0.5
+
+
+async def test_a_window_of_throttled_answers_slows_the_pace_once(sink: ListSink):
+    async with running(sink) as (_, carrier):
+        session = carrier.sessions[0]
+        for _ in range(50):  # fifty throttled answers from one window arrive together
+            session.throttled()
+        assert session._gap == 0.005  # one signal: doubled once, not fifty times
+        for _ in range(100):
+            session.succeeded()
+        assert session._gap == 0

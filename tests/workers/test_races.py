@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from smscast.carriers import sandbox
 from smscast.carriers.base import Submission, SubmitResult
@@ -456,3 +456,45 @@ async def test_a_crash_sends_again_at_most_one_window(
     async with services.db.read() as conn:
         statuses = (await conn.execute(select(messages.c.status))).scalars().all()
     assert statuses.count("Sent") == 20
+
+
+async def test_a_slow_carrier_keeps_the_leases_of_what_it_still_has_to_send(
+    client: httpx.AsyncClient,
+    make_account: MakeAccount,
+    get_token: GetToken,
+    services: Services,
+    clock: FakeClock,
+):
+    numbers = [f"+3069123456{n:02d}" for n in range(15)]
+    await client.post(
+        "/sms/campaign",
+        json={"from": "Shop", "body": "Hi", "to": numbers},
+        headers=bearer(await get_token(await make_account())),
+    )
+
+    lapsed: list[int] = []
+
+    class Slow(_WindowedCarrier):
+        async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+            async with services.db.read() as conn:
+                found = await conn.execute(
+                    select(func.count())
+                    .select_from(messages)
+                    .where(messages.c.status == "Queued", messages.c.claimed_until < clock.now())
+                )
+                lapsed.append(found.scalar_one())
+            clock.advance(timedelta(seconds=50))  # each window takes most of a lease
+            return await super().submit(batch)
+
+    settings = services.settings.model_copy(update={"default_carrier": "windowed"})
+    worker = Worker(replace(services, settings=settings), {"windowed": Slow(crash_on=None)})  # type: ignore[dict-item]
+    await worker.dispatcher.step()
+    # While the worker was busy, another could have claimed what it still had to send had
+    # its leases not been kept; all 15 were sent by it, once.
+    async with services.db.read() as conn:
+        statuses = (await conn.execute(select(messages.c.status))).scalars().all()
+    assert statuses.count("Sent") == 15
+    assert lapsed == [0, 0, 0]  # when each window went out, no waiting lease had lapsed
+    # And at no point did a waiting message's lease lapse: a second worker finds nothing.
+    other = Worker(replace(services, settings=settings), {"windowed": _WindowedCarrier(None)})  # type: ignore[dict-item]
+    assert await other.dispatcher.step() == 0

@@ -87,12 +87,24 @@ class Dispatcher:
         # Each carrier takes the batch a window at a time, and each window is recorded as soon
         # as it is answered: a crash between submit and record can send again at most what
         # was in flight (DESIGN, invariant 4), not the whole claimed batch.
+        waiting = [m.pk for _, items in work.by_carrier.values() for m, _ in items]
         for name, (carrier, items) in work.by_carrier.items():
             step = carrier.in_flight_limit() or len(items)
             for start in range(0, len(items), step):
+                if start:
+                    # A slow carrier can take longer than a lease: keep what is still to
+                    # go ours, or another worker would claim and send it too.
+                    await self._extend(waiting, now)
                 done = _Round()
                 await self._submit(name, carrier, items[start : start + step], done, now)
                 await self._record(done, infos, now)
+                sent = {m.pk for m, _ in items[start : start + step]}
+                waiting = [pk for pk in waiting if pk not in sent]
+
+    async def _extend(self, pks: list[int], now: datetime) -> None:
+        until = self._clock.now() + self._options.lease
+        async with self._db.write() as conn:
+            await q.extend_leases(conn, self._options.worker, pks, until)
 
     async def release(self) -> int:
         """Give back this worker's leases (a graceful stop)."""

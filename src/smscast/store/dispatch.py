@@ -189,6 +189,18 @@ async def move_claimed(
     return moved
 
 
+async def extend_leases(
+    conn: AsyncConnection, worker: str, pks: Sequence[int], until: datetime
+) -> None:
+    """Keep this worker's leases on messages it is still sending."""
+    for chunk in chunks(list(pks)):
+        await conn.execute(
+            update(messages)
+            .where(messages.c.pk.in_(chunk), messages.c.claimed_by == worker)
+            .values(claimed_until=until)
+        )
+
+
 async def insert_parts(bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:
     await bulk.insert(sms_parts, PART_COLUMNS, rows)
 

@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -20,7 +22,7 @@ from smscast.carriers.base import (
     Submission,
     SubmitResult,
 )
-from smscast.carriers.smpp.session import BindLost, ResponseTimeout, Session, SessionOptions
+from smscast.carriers.smpp.session import BindLost, OutcomeUnknown, Session, SessionOptions
 from smscast.domain.gsm7 import decode_septets
 from smscast.domain.lifecycle import Detailed
 from smscast.domain.smpp import (
@@ -41,9 +43,11 @@ log = logging.getLogger("smscast.smpp")
 # Receipts are stored in batches: up to this many, or whatever arrived within the flush gap.
 RECEIPT_BATCH = 500
 RECEIPT_FLUSH = 0.05
-# A part refused for a passing reason (throttled, queue full, timeout, link lost) is tried
-# again within the same submit this many times before the message goes back to the queue.
-PART_TRIES = 3
+# How long (seconds) a part refused for a passing reason (throttled, queue full, no bind) is
+# tried again: the first part of a message briefly (then the message waits in the queue),
+# later parts longer (the start of the message is already on its way).
+FIRST_PART_PATIENCE = 5.0
+LATER_PART_PATIENCE = 40.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +81,12 @@ class SmppCarrier:
             else []
         )
         self._sink: ReceiptSink | None = None
-        self._pending: list[tuple[Session, Pdu, Receipt | InboundMessage]] = []
+        self._pending: list[tuple[Session, int, Pdu, Receipt | InboundMessage]] = []
         self._receipts_ready = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
-        self._references = itertools.count(1)
+        # UDH references start anywhere: two workers (or a restart) sending concurrent long
+        # messages to one handset should not reuse one.
+        self._references = itertools.count(secrets.randbelow(256))
         self._next = itertools.cycle(range(options.binds))
         self.inbound_messages = 0
 
@@ -112,16 +118,25 @@ class SmppCarrier:
         return False  # receipts arrive on the binds' own reader tasks
 
     async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
-        """Every part of every message, spread over the bound sessions, all in flight at once
-        up to each bind's window."""
-        return list(await asyncio.gather(*(self._submit_one(s) for s in batch)))
+        """Every message at once (each bind's window is the limit), the parts of one message
+        in order."""
+        answers = await asyncio.gather(
+            *(self._submit_one(s) for s in batch), return_exceptions=True
+        )
+        results: list[SubmitResult] = []
+        for submission, answer in zip(batch, answers, strict=True):
+            if isinstance(answer, BaseException):
+                # Parts may have gone out: never send them again; record them as sent.
+                log.error("action=submit_failed carrier=%s error=%r", self.name, answer)
+                answer = SubmitResult(tuple(_unknown() for _ in submission.parts))
+            results.append(answer)
+        return results
 
     # -- submitting -----------------------------------------------------------------------
 
     async def _submit_one(self, submission: Submission) -> SubmitResult:
         if not self.available():
             return SubmitResult(retry_after=self.options.retry_after)
-        reference = next(self._references)
         payloads = [encode_part(part, submission.unicode) for part in submission.parts]
         pdus = submit_sms(
             sequences=[0] * len(payloads),
@@ -131,40 +146,57 @@ class SmppCarrier:
             unicode=submission.unicode,
             flash=submission.flash,
             validity_minutes=max(1, int(submission.validity.total_seconds() // 60)),
-            reference=reference,
+            reference=next(self._references),
         )
-        results = await asyncio.gather(*(self._submit_part(pdu) for pdu in pdus))
-        if not any(r.accepted for r in results) and all(r.error == "retry" for r in results):
-            return SubmitResult(retry_after=self.options.retry_after)
-        return SubmitResult(
-            tuple(
-                r if r.error != "retry" else PartResult(None, "no answer", Detailed.FAILED.value)
-                for r in results
-            )
-        )
+        loop = asyncio.get_running_loop()
+        results: list[PartResult] = []
+        for pdu in pdus:
+            # Until one part is out, a passing refusal sends the message back to the queue
+            # soon; after that, the rest of it is worth waiting longer for.
+            patience = FIRST_PART_PATIENCE if not results else LATER_PART_PATIENCE
+            result = await self._submit_part(pdu, loop.time() + patience)
+            if result is None:
+                if not results:
+                    return SubmitResult(retry_after=self.options.retry_after)
+                result = PartResult(
+                    None, "still refused for a passing reason", Detailed.FAILED.value
+                )
+            results.append(result)
+        return SubmitResult(tuple(results))
 
-    async def _submit_part(self, pdu: Pdu) -> PartResult:
-        for _ in range(PART_TRIES):
+    async def _submit_part(self, pdu: Pdu, deadline: float) -> PartResult | None:
+        """The part's result, or None when it could not be sent by ``deadline`` (throttled,
+        queue full, no bind). A part written without an answer is never sent again."""
+        loop = asyncio.get_running_loop()
+        while True:
             session = self._pick()
             if session is None:
-                return PartResult(None, "retry")
+                if loop.time() > deadline:
+                    return None
+                await asyncio.sleep(0.05)
+                continue
             try:
                 answer = await session.request(
                     Pdu(pdu.command_id, 0, params=dict(pdu.params)), paced=True
                 )
-            except (BindLost, ResponseTimeout):
-                continue
+            except BindLost:
+                continue  # not sent: another bind, or this one once it is back
+            except OutcomeUnknown as exc:
+                log.warning("action=submit_unanswered carrier=%s error=%s", self.name, exc)
+                return _unknown()
             if answer.status == Status.OK:
                 session.succeeded()
                 return PartResult(normalise_id(answer.text("message_id")))
             outcome = submit_outcome(answer.status)
             if outcome.throttle:
                 session.throttled()
-            if outcome.retry:
-                await asyncio.sleep(0.01)
-                continue
-            return PartResult(None, outcome.error, outcome.detailed_status or Detailed.FAILED.value)
-        return PartResult(None, "retry")
+            if not outcome.retry:
+                return PartResult(
+                    None, outcome.error, outcome.detailed_status or Detailed.FAILED.value
+                )
+            if loop.time() > deadline:
+                return None
+            await asyncio.sleep(0.01)
 
     def _pick(self) -> Session | None:
         """The next bound session, round robin."""
@@ -177,11 +209,15 @@ class SmppCarrier:
     # -- receipts -------------------------------------------------------------------------
 
     async def _inbound(self, session: Session, pdu: Pdu) -> None:
-        if pdu.number("esm_class") & RECEIPT_BITS != DELIVERY_RECEIPT:
+        kind = pdu.number("esm_class") & RECEIPT_BITS
+        if kind and kind != DELIVERY_RECEIPT:
+            # An SME acknowledgement or an intermediate notification: nothing to keep.
+            await session.answer(pdu, message_id="")
+            return
+        if kind != DELIVERY_RECEIPT:
             # A message from a handset: stored (for a later inbound feature), then answered.
             self.inbound_messages += 1
-            self._pending.append((session, pdu, _inbound_message(self.name, pdu)))
-            self._receipts_ready.set()
+            self._queue(session, pdu, _inbound_message(self.name, pdu))
             return
         parsed = parse_receipt(pdu.short_message(), pdu.tlvs)
         if parsed is None or not parsed.final:
@@ -195,7 +231,10 @@ class SmppCarrier:
             parsed.error,
             parsed.done_at,
         )
-        self._pending.append((session, pdu, receipt))
+        self._queue(session, pdu, receipt)
+
+    def _queue(self, session: Session, pdu: Pdu, item: Receipt | InboundMessage) -> None:
+        self._pending.append((session, session.generation, pdu, item))
         self._receipts_ready.set()
 
     async def _flush_receipts(self) -> None:
@@ -209,9 +248,9 @@ class SmppCarrier:
             if not self._pending:
                 self._receipts_ready.clear()
             try:
-                await self._sink.put([r for _, _, r in batch if isinstance(r, Receipt)])
+                await self._sink.put([r for *_, r in batch if isinstance(r, Receipt)])
                 await self._sink.put_inbound(
-                    [m for _, _, m in batch if isinstance(m, InboundMessage)]
+                    [m for *_, m in batch if isinstance(m, InboundMessage)]
                 )
             except Exception:
                 log.exception("action=receipt_store_failed carrier=%s", self.name)
@@ -219,8 +258,9 @@ class SmppCarrier:
                 self._receipts_ready.set()
                 await asyncio.sleep(1)
                 continue
-            for session, pdu, _ in batch:
-                # A lost answer: the SMSC resends the receipt; applying it twice is a no-op.
+            for session, generation, pdu, _ in batch:
+                if session.generation != generation:
+                    continue  # that link is gone: the SMSC resends; applying twice is a no-op
                 with contextlib.suppress(BindLost, OSError):
                     await session.answer(pdu, message_id="")
 
@@ -232,10 +272,17 @@ def _inbound_message(carrier: str, pdu: Pdu) -> InboundMessage:
         raw = raw[raw[0] + 1 :]  # the text after the user data header
     if coding & 0x0C == UCS2:
         text = raw.decode("utf-16-be", errors="replace")
-    elif coding & 0x0C == GSM7:
-        text = decode_septets(raw)
     else:
-        text = raw.decode("latin-1")
+        try:
+            text = decode_septets(raw) if coding & 0x0C == GSM7 else raw.decode("latin-1")
+        except ValueError:  # packed septets or Latin-1 where unpacked GSM-7 was declared
+            text = raw.decode("latin-1")
     return InboundMessage(
         carrier, pdu.text("source_addr"), pdu.text("destination_addr"), text, coding
     )
+
+
+def _unknown() -> PartResult:
+    """A part written without an answer: taken as sent (it may well be) under an id no
+    receipt will match, so it is neither sent twice nor refunded; expiry ends it."""
+    return PartResult(f"unknown:{uuid.uuid4().hex}", "no response")

@@ -31,14 +31,21 @@ from smscast.domain.smpp import (
 )
 
 log = logging.getLogger("smscast.smpp")
+# A link that stayed up this long (seconds) resets the reconnect backoff.
+STABLE_LINK = 30.0
 
 
 class BindLost(ConnectionError):
-    """The bind went away (or never came up) while a request waited: try again later."""
+    """No bind to send on: the request was not sent, and may be sent elsewhere or later."""
 
 
-class ResponseTimeout(TimeoutError):
-    """No response within the timeout: the outcome is unknown, the request may be retried."""
+class OutcomeUnknown(ConnectionError):
+    """The request was written but no response came (timeout, or the link went down): the
+    SMSC may have acted on it, so it must not be sent again."""
+
+
+# Kept as a name for callers that only care about timeouts.
+ResponseTimeout = OutcomeUnknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,11 @@ class Session:
         # back towards the configured rate as submits succeed.
         self._floor = 1 / options.tps if options.tps else 0.0
         self._gap = self._floor
-        self._next_at = 0.0
+        self._last_sent = 0.0
+        self._throttled_at = 0.0
+        self._pace_lock = asyncio.Lock()
+        # Which connection a deliver_sm came on: its answer must go back on that one.
+        self.generation = 0
         self.outstanding = 0
         self.most_outstanding = 0
 
@@ -110,7 +121,7 @@ class Session:
 
     async def request(self, pdu: Pdu, *, paced: bool = False) -> Pdu:
         """Send ``pdu`` (a sequence number is assigned) and wait for its response, holding a
-        window slot meanwhile. Raises BindLost or ResponseTimeout."""
+        window slot meanwhile. BindLost: not sent. OutcomeUnknown: sent, no answer."""
         async with self._window:
             if not self.bound and pdu.command_id != Command.UNBIND:
                 raise BindLost(f"{self.name}: not bound")
@@ -122,17 +133,30 @@ class Session:
             self.outstanding += 1
             self.most_outstanding = max(self.most_outstanding, self.outstanding)
             try:
-                await self._send(pdu)
-                return await asyncio.wait_for(answer, self.options.response_timeout)
-            except TimeoutError:
-                raise ResponseTimeout(f"{self.name}: no response in time") from None
+                if self._writer is None:
+                    raise BindLost(f"{self.name}: not connected")
+                try:
+                    await self._send(pdu)
+                except OSError as exc:
+                    # Bytes may have left before the error: the outcome is unknown.
+                    raise OutcomeUnknown(f"{self.name}: link failed while sending") from exc
+                try:
+                    return await asyncio.wait_for(answer, self.options.response_timeout)
+                except TimeoutError:
+                    raise OutcomeUnknown(f"{self.name}: no response in time") from None
+                except BindLost as exc:
+                    raise OutcomeUnknown(f"{self.name}: link lost before the response") from exc
             finally:
                 self.outstanding -= 1
                 self._pending.pop(pdu.sequence, None)
 
     def throttled(self) -> None:
-        """The SMSC asked us to slow down: double the gap between submits."""
-        self._gap = min(max(self._gap * 2, 0.005), 1.0)
+        """The SMSC asked us to slow down: double the gap between submits, at most once per
+        gap (a window of throttled responses is one signal, not fifty)."""
+        now = asyncio.get_running_loop().time()
+        if now - self._throttled_at >= self._gap:
+            self._throttled_at = now
+            self._gap = min(max(self._gap * 2, 0.005), 0.5)
 
     def succeeded(self) -> None:
         if self._gap > self._floor:
@@ -142,14 +166,16 @@ class Session:
         await self._send(response_to(request, status, **params))
 
     async def _pace(self) -> None:
+        """Wait out the current gap since the last submit. Decided when the submit goes, so
+        a gap that has shrunk meanwhile applies at once (no slots reserved ahead)."""
         if self._gap <= 0:
             return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        wait = self._next_at - now
-        self._next_at = max(now, self._next_at) + self._gap
-        if wait > 0:
-            await asyncio.sleep(wait)
+        async with self._pace_lock:
+            loop = asyncio.get_running_loop()
+            wait = self._last_sent + self._gap - loop.time()
+            if wait > 0:
+                await asyncio.sleep(min(wait, self._gap))
+            self._last_sent = loop.time()
 
     async def _send(self, pdu: Pdu) -> None:
         writer = self._writer
@@ -171,13 +197,20 @@ class Session:
                 log.warning("action=smpp_connect_failed bind=%s error=%s", self.name, exc)
             else:
                 self._writer = writer
+                self.generation += 1
+                bound_at = asyncio.get_running_loop().time()
                 try:
                     if await self._bind(reader):
-                        delay = self.options.reconnect_min
                         await self._serve(reader)
-                except (OSError, PduError, asyncio.IncompleteReadError) as exc:
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # whatever broke, the bind comes back
                     log.warning("action=smpp_link_lost bind=%s error=%s", self.name, exc)
                 finally:
+                    # Only a link that held a while resets the backoff: an SMSC that accepts
+                    # the bind and drops at once is not hammered every half second.
+                    if asyncio.get_running_loop().time() - bound_at > STABLE_LINK:
+                        delay = self.options.reconnect_min
                     self._bound.clear()
                     self._writer = None
                     writer.close()
@@ -225,7 +258,13 @@ class Session:
                     await self.answer(pdu)
                     return
                 elif pdu.command_id == Command.DELIVER_SM:
-                    await self._inbound(self, pdu)
+                    try:
+                        await self._inbound(self, pdu)
+                    except Exception:
+                        # One unreadable deliver_sm must not take the bind down: answer it
+                        # (as an error) and go on.
+                        log.exception("action=deliver_sm_failed bind=%s", self.name)
+                        await self.answer(pdu, Status.SYSTEM_ERROR)
                 else:
                     await self._send(Pdu(Command.GENERIC_NACK, pdu.sequence, 0x03))
         finally:
