@@ -494,7 +494,7 @@ async def test_a_slow_carrier_keeps_the_leases_of_what_it_still_has_to_send(
     async with services.db.read() as conn:
         statuses = (await conn.execute(select(messages.c.status))).scalars().all()
     assert statuses.count("Sent") == 15
-    assert lapsed == [0, 0, 0]  # when each window went out, no waiting lease had lapsed
+    assert set(lapsed) == {0}  # whenever a lot went out, no waiting lease had lapsed
     # And at no point did a waiting message's lease lapse: a second worker finds nothing.
     other = Worker(replace(services, settings=settings), {"windowed": _WindowedCarrier(None)})  # type: ignore[dict-item]
     assert await other.dispatcher.step() == 0

@@ -88,23 +88,27 @@ class Dispatcher:
         # as it is answered: a crash between submit and record can send again at most what
         # was in flight (DESIGN, invariant 4), not the whole claimed batch.
         waiting = [m.pk for _, items in work.by_carrier.values() for m, _ in items]
+        held_since = now
         for name, (carrier, items) in work.by_carrier.items():
             step = carrier.in_flight_limit() or len(items)
             for start in range(0, len(items), step):
-                if start:
+                if start and self._clock.now() - held_since > self._options.lease / 3:
                     # A slow carrier can take longer than a lease: keep what is still to
                     # go ours, or another worker would claim and send it too.
-                    await self._extend(waiting, now)
+                    held_since = await self._extend(waiting)
                 done = _Round()
-                await self._submit(name, carrier, items[start : start + step], done, now)
+                lot = items[start : start + step]
+                await self._submit(name, carrier, lot, done, now)
                 await self._record(done, infos, now)
-                sent = {m.pk for m, _ in items[start : start + step]}
+                sent = {m.pk for m, _ in lot}
                 waiting = [pk for pk in waiting if pk not in sent]
 
-    async def _extend(self, pks: list[int], now: datetime) -> None:
-        until = self._clock.now() + self._options.lease
+    async def _extend(self, pks: list[int]) -> datetime:
+        """Renew the leases on ``pks``; when they were renewed."""
+        now = self._clock.now()
         async with self._db.write() as conn:
-            await q.extend_leases(conn, self._options.worker, pks, until)
+            await q.extend_leases(conn, self._options.worker, pks, now + self._options.lease)
+        return now
 
     async def release(self) -> int:
         """Give back this worker's leases (a graceful stop)."""
