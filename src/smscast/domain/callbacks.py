@@ -121,11 +121,8 @@ def message_payload(event: PartEvent) -> dict[str, object]:
         "direction": "Outbound",
         "originatingService": "Sms",
     }
-    return {
-        key: value
-        for key, value in payload.items()
-        if value is not None or key not in OPTIONAL_MESSAGE_KEYS
-    }
+    # Only the OPTIONAL_MESSAGE_KEYS can be None: every other field is typed not-None.
+    return {key: value for key, value in payload.items() if value is not None}
 
 
 def campaign_payload(snapshot: CampaignSnapshot, callback: Callback) -> dict[str, object]:
