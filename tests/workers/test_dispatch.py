@@ -290,3 +290,16 @@ async def test_an_accounts_own_quiet_hours_apply(
     )
     with pytest.raises(ValidationFailed):
         await services.accounts.set_quiet_hours(creds.account_id, "25:00-08:00")
+
+
+async def test_a_claim_takes_no_more_than_its_limit(
+    client: httpx.AsyncClient, login: Login, services: Services, clock: FakeClock
+):
+    # On PostgreSQL, "UPDATE … WHERE pk IN (SELECT … LIMIT n SKIP LOCKED)" could lease more.
+    auth = await login()
+    await post(client, auth, to=[f"+3069123456{n:02d}" for n in range(30)])
+    now = clock.now()
+    for expected in (7, 7, 7, 7, 2, 0):
+        async with services.db.write() as conn:
+            taken = await dispatch_queries.claim(conn, "w", now, now + timedelta(seconds=60), 7)
+        assert len(taken) == expected

@@ -81,6 +81,7 @@ class CampaignInfo:
 
 
 _CLAIM_COLUMNS = "pk, id, campaign_pk, mobile, country, reminder, text, parts, expires_at, attempts"
+_CLAIM_COLUMNS_QUALIFIED = ", ".join(f"messages.{c.strip()}" for c in _CLAIM_COLUMNS.split(","))
 
 
 async def claim(
@@ -90,22 +91,27 @@ async def claim(
 
     Due means Queued, ``due_at`` reached, no live lease, and the campaign past Scheduled
     (its reminders may go before it), and not deleted. PostgreSQL skips rows another worker is
-    claiming;
-    SQLite has one writer at a time, so one UPDATE … RETURNING is atomic there.
+    claiming; SQLite has one writer at a time, so one UPDATE … RETURNING is atomic there.
     """
-    bulk = Bulk(conn)
-    lock = " FOR UPDATE OF m SKIP LOCKED" if bulk.postgres else ""
-    statement = text(
-        f"UPDATE messages SET claimed_by = :worker, claimed_until = :until,"
-        f" attempts = attempts + 1"
-        f" WHERE pk IN ("
-        f"  SELECT m.pk FROM messages m JOIN campaigns c ON c.pk = m.campaign_pk"
-        f"  WHERE m.status = 'Queued' AND m.due_at <= :now"
-        f"  AND (m.claimed_until IS NULL OR m.claimed_until < :now)"
-        f"  AND (m.reminder OR c.state <> 'Scheduled') AND c.deleted_at IS NULL"
-        f"  ORDER BY m.due_at LIMIT :limit{lock})"
-        f" RETURNING {_CLAIM_COLUMNS}"
-    ).bindparams(
+    due = (
+        "SELECT m.pk FROM messages m JOIN campaigns c ON c.pk = m.campaign_pk"
+        " WHERE m.status = 'Queued' AND m.due_at <= :now"
+        " AND (m.claimed_until IS NULL OR m.claimed_until < :now)"
+        " AND (m.reminder OR c.state <> 'Scheduled') AND c.deleted_at IS NULL"
+        " ORDER BY m.due_at LIMIT :limit"
+    )
+    lease = "claimed_by = :worker, claimed_until = :until, attempts = attempts + 1"
+    if Bulk(conn).postgres:
+        # The rows are locked in a CTE, run once: as an IN (subquery) PostgreSQL may run the
+        # LIMIT … SKIP LOCKED subquery more than once and lease more than ``limit`` rows.
+        sql = (
+            f"WITH picked AS ({due} FOR UPDATE OF m SKIP LOCKED)"
+            f" UPDATE messages SET {lease} FROM picked WHERE messages.pk = picked.pk"
+            f" RETURNING {_CLAIM_COLUMNS_QUALIFIED}"
+        )
+    else:
+        sql = f"UPDATE messages SET {lease} WHERE pk IN ({due}) RETURNING {_CLAIM_COLUMNS}"
+    statement = text(sql).bindparams(
         bindparam("now", type_=messages.c.due_at.type),
         bindparam("until", type_=messages.c.claimed_until.type),
     )
