@@ -58,6 +58,8 @@ app.add_typer(application_app, name="application")
 app.add_typer(prices_app, name="prices")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(campaigns_app, name="campaigns")
+outbox_app = typer.Typer(help="Callbacks waiting, delivered or failed.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 out = Console()
 err = Console(stderr=True)
@@ -806,6 +808,62 @@ def campaigns_watch(
         highlight=False,
         soft_wrap=True,
     )
+
+
+# -- outbox -------------------------------------------------------------------------------
+
+
+@outbox_app.command("list")
+def outbox_list(
+    ctx: typer.Context,
+    failed: Annotated[bool, typer.Option("--failed", help="Only the failed ones.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List callbacks, newest first."""
+    from smscast.services.notifier import OutboxAdmin
+
+    async def work(services: Services) -> Any:
+        return await OutboxAdmin(services.db, services.clock).page(failed_only=failed, limit=limit)
+
+    rows = run(_with_services(_state(ctx).settings, work))
+    if as_json:
+        print(json.dumps([
+            {"id": r.pk, "accountId": r.account_id, "kind": r.kind, "url": r.url,
+             "state": r.state, "attempts": r.attempts, "nextAttemptAt": _iso(r.next_attempt_at),
+             "lastError": r.last_error, "createdAt": _iso(r.created_at),
+             "deliveredAt": _iso(r.delivered_at)}
+            for r in rows
+        ]))  # fmt: skip
+        return
+    table = Table("id", "kind", "state", "attempts", "next attempt", "last error", "url")
+    for r in rows:
+        table.add_row(str(r.pk), r.kind, r.state, str(r.attempts),
+                      _when(r.next_attempt_at, seconds=True) if r.state == "pending" else "—",
+                      _cell(r.last_error), r.url)  # fmt: skip
+    _print_whole(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ctx: typer.Context,
+    callback_id: Annotated[int | None, typer.Argument(help="The callback's id.")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed one.")] = False,
+) -> None:
+    """Send a callback again (attempts start over), or every failed one."""
+    from smscast.errors import NotFoundInStore
+    from smscast.services.notifier import OutboxAdmin
+
+    if (callback_id is None) == (not all_failed):
+        raise typer.BadParameter("give a callback id or --all-failed, not both")
+
+    async def work(services: Services) -> list[int]:
+        return await OutboxAdmin(services.db, services.clock).retry(callback_id)
+
+    queued = run(_with_services(_state(ctx).settings, work))
+    if callback_id is not None and not queued:
+        raise NotFoundInStore(f"no callback {callback_id} to send again (unknown or pending)")
+    out.print(f"{len(queued)} callback(s) queued again", highlight=False)
 
 
 def _print_whole(table: Table) -> None:

@@ -117,6 +117,18 @@ class Settings(BaseSettings):
     # Quiet-hour windows in the recipient's local time, unless the account sets its own.
     quiet_hours: str = "23:00-08:00,14:00-17:00"
 
+    # Callbacks (webhooks): a POST gets this long, at most this many at once to one host;
+    # failed ones are tried again after each delay in turn, then marked failed.
+    callback_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    callback_per_host: int = Field(default=20, ge=1, le=1000)
+    callback_retry_delays_seconds: list[float] = Field(
+        default_factory=lambda: [10.0, 30.0, 120.0, 600.0, 1800.0], max_length=20
+    )
+    # Refuse callback URLs whose host is or resolves to a loopback, private or link-local
+    # address. Off for a single-tenant install; turn it on when tenants are not trusted to
+    # reach the installation's own network.
+    callback_block_private_addresses: bool = False
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, url: str) -> str:
@@ -130,6 +142,13 @@ class Settings(BaseSettings):
                 "database_url must be sqlite+aiosqlite:///PATH or postgresql+asyncpg://…"
             )
         return url
+
+    @field_validator("callback_retry_delays_seconds")
+    @classmethod
+    def _delays_are_positive(cls, delays: list[float]) -> list[float]:
+        if any(delay <= 0 for delay in delays):
+            raise ValueError("retry delays must be positive")
+        return delays
 
     @field_validator("exchange_rates")
     @classmethod

@@ -387,3 +387,41 @@ inbound_messages = Table(
     Column("data_coding", Integer(), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False, index=True),
 )
+
+
+# Callbacks waiting to be POSTed (the transactional outbox): written in the transaction that
+# changed a status, delivered by the notifier with retries whose state lives here.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("pk", BigId(), primary_key=True, autoincrement=True),
+    Column("account_id", Key(UUID_LEN), nullable=False),
+    Column("application_id", Key(UUID_LEN), nullable=True),
+    Column("kind", String(16), nullable=False),  # "message" or "campaign"
+    Column("url", Text(), nullable=False),
+    Column("body", Text(), nullable=False),  # the JSON payload, exactly as POSTed
+    # The signing key when the row was written: a rotation later does not strand a callback.
+    Column("secret", String(64), nullable=False),
+    Column("state", String(12), nullable=False),  # "pending", "delivered" or "failed"
+    Column("attempts", Integer(), nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_error", String(200), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    # The notifier's lease: a claim whose worker died simply runs out.
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    # The queue: only pending callbacks are in it.
+    Index(
+        "ix_outbox_queue",
+        "next_attempt_at",
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
+    # Failed callbacks, for ``smscast outbox list --failed`` and ``retry --all-failed``.
+    Index(
+        "ix_outbox_failed",
+        "pk",
+        postgresql_where=text("state = 'failed'"),
+        sqlite_where=text("state = 'failed'"),
+    ),
+)

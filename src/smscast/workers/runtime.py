@@ -19,9 +19,11 @@ from smscast.carriers.base import Carrier
 from smscast.carriers.routing import Router, merged_routes
 from smscast.services.dispatch import Dispatcher, DispatchOptions
 from smscast.services.expiry import Expiry, Scheduler
+from smscast.services.notifier import Notifier, NotifierOptions
 from smscast.services.receipts import ReceiptIntake, ReceiptStore
 from smscast.services.runtime import Services
 from smscast.store.db import is_transient
+from smscast.webhooks.sender import AiohttpSender, SenderOptions, WebhookSender
 
 log = logging.getLogger("smscast.worker")
 Step = Callable[[], Awaitable[int | bool]]
@@ -32,7 +34,12 @@ def default_name() -> str:
 
 
 class Worker:
-    def __init__(self, services: Services, carriers: Mapping[str, Carrier]) -> None:
+    def __init__(
+        self,
+        services: Services,
+        carriers: Mapping[str, Carrier],
+        sender: WebhookSender | None = None,
+    ) -> None:
         settings = services.settings
         db, clock = services.db, services.clock
         self.name = settings.worker_name or default_name()
@@ -59,6 +66,15 @@ class Worker:
         self.intake = ReceiptIntake(db, clock)
         self.expiry = Expiry(db, clock, timedelta(minutes=settings.receipt_grace_minutes))
         self.scheduler = Scheduler(db, clock)
+        self.sender = sender or AiohttpSender(
+            SenderOptions(
+                timeout_seconds=settings.callback_timeout_seconds,
+                per_host=settings.callback_per_host,
+                block_private_addresses=settings.callback_block_private_addresses,
+            )
+        )
+        delays = tuple(timedelta(seconds=s) for s in settings.callback_retry_delays_seconds)
+        self.notifier = Notifier(db, clock, self.sender, NotifierOptions(delays=delays))
         self._idle = settings.worker_idle_ms / 1000
         self.tasks: dict[str, Step] = {
             "scheduler": self.scheduler.step,
@@ -66,6 +82,7 @@ class Worker:
             **{f"carrier:{name}": carrier.step for name, carrier in self.carriers.items()},
             "receipts": self.intake.step,
             "expiry": self.expiry.step,
+            "notifier": self.notifier.step,
         }
         self._started = False
 
@@ -76,12 +93,13 @@ class Worker:
             self._started = True
 
     async def close(self) -> None:
-        """Give back leases still held and close the carriers."""
+        """Give back leases still held, close the carriers and the webhook sender."""
         released = await self.dispatcher.release()
         if released:
             log.info("action=released_leases worker=%s messages=%d", self.name, released)
         for carrier in self.carriers.values():
             await carrier.close()
+        await self.sender.close()
 
     async def burst(self, max_rounds: int = 100_000) -> int:
         """Run every task in turn until a whole round does nothing; what was done in all.
