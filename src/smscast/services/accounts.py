@@ -172,19 +172,16 @@ class AccountService:
         kind: LedgerKind,
         description: str,
     ) -> LedgerEntry:
-        moved = await q.move_balance(conn, account_id, amount)
-        if moved is None:
-            if amount > 0:
-                raise ValidationFailed(f"a balance cannot exceed {MAX_BALANCE}")
-            raise ValidationFailed("the balance cannot go below zero")
-        before, after = moved
-        return await q.insert_ledger_entry(
+        entry = await q.move_money(
             conn,
-            account_id=account_id,
+            account_id,
+            amount,
             kind=kind,
-            amount=amount,
-            balance_before=before,
-            balance_after=after,
             created_at=self._clock.now(),
             description=description,
         )
+        if entry is None:
+            if amount > 0:
+                raise ValidationFailed(f"a balance cannot exceed {MAX_BALANCE}")
+            raise ValidationFailed("the balance cannot go below zero")
+        return entry

@@ -443,24 +443,20 @@ class CampaignService:
         account's row and can never take the balance below zero."""
         if amount == 0:
             return
-        moved = await account_queries.move_balance(conn, account_id, -amount)
-        if moved is None:
-            if amount < 0:
-                raise InsufficientBalance("the refund would take the balance over its maximum")
-            raise InsufficientBalance(f"The balance cannot pay for this campaign ({amount} needed)")
-        before, after = moved
-        await account_queries.insert_ledger_entry(
+        entry = await account_queries.move_money(
             conn,
-            account_id=account_id,
+            account_id,
+            -amount,
             kind=LedgerKind.CHARGE if amount > 0 else LedgerKind.REFUND,
-            amount=-amount,
-            balance_before=before,
-            balance_after=after,
             created_at=now,
             description="SMS" if message_id else "SMS campaign",
             campaign_id=tracking_id,
             message_id=message_id,
         )
+        if entry is None:
+            if amount < 0:
+                raise InsufficientBalance("the refund would take the balance over its maximum")
+            raise InsufficientBalance(f"The balance cannot pay for this campaign ({amount} needed)")
 
 
 @dataclass(frozen=True, slots=True)

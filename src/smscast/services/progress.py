@@ -93,19 +93,16 @@ async def refresh_states(conn: AsyncConnection, pks: Iterable[int], now: datetim
 async def _refund(
     conn: AsyncConnection, owner: Owner, amount: Decimal, message_id: str | None, now: datetime
 ) -> None:
-    account_id = AccountId(owner.account_id)
-    moved = await account_queries.move_balance(conn, account_id, amount, allow_negative=True)
-    assert moved is not None  # a refund never exceeds what was charged
-    before, after = moved
-    await account_queries.insert_ledger_entry(
+    single = owner.kind == "single"
+    entry = await account_queries.move_money(
         conn,
-        account_id=account_id,
+        AccountId(owner.account_id),
+        amount,
         kind=LedgerKind.REFUND,
-        amount=amount,
-        balance_before=before,
-        balance_after=after,
         created_at=now,
-        description="SMS not sent" if owner.kind == "single" else "SMS campaign: not sent",
+        description="SMS not sent" if single else "SMS campaign: not sent",
         campaign_id=owner.tracking_id,
-        message_id=message_id if owner.kind == "single" else None,
+        message_id=message_id if single else None,
+        allow_negative=True,
     )
+    assert entry is not None  # a refund never exceeds what was charged

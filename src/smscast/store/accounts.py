@@ -157,6 +157,39 @@ async def insert_ledger_entry(
     return _entry(row)
 
 
+async def move_money(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    amount: Decimal,
+    *,
+    kind: LedgerKind,
+    created_at: datetime,
+    description: str = "",
+    campaign_id: str | None = None,
+    message_id: str | None = None,
+    allow_negative: bool = False,
+) -> LedgerEntry | None:
+    """Add ``amount`` to the balance (negative to take) and write its ledger entry, in the
+    caller's transaction; None when refused (below zero, or over the maximum). The one way
+    money moves: balance = sum of the ledger depends on it."""
+    moved = await move_balance(conn, account_id, amount, allow_negative=allow_negative)
+    if moved is None:
+        return None
+    before, after = moved
+    return await insert_ledger_entry(
+        conn,
+        account_id=account_id,
+        kind=kind,
+        amount=amount,
+        balance_before=before,
+        balance_after=after,
+        created_at=created_at,
+        description=description,
+        campaign_id=campaign_id,
+        message_id=message_id,
+    )
+
+
 async def ledger_page(
     conn: AsyncConnection,
     account_id: AccountId,
