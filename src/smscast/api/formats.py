@@ -9,14 +9,11 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
+# One formatter for every timestamp we send: API answers and callback payloads alike.
+from smscast.domain.callbacks import iso_millis as iso_millis
+
 # Some clients send 0001-01-01T00:00:00 for "unset"; anything before this means "now".
 _FAR_PAST = datetime(1971, 1, 1, tzinfo=UTC)
-
-
-def iso_millis(moment: datetime) -> str:
-    """``2026-11-28T15:01:42.395Z``: UTC, milliseconds, ``Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_instant(value: object) -> datetime | None:
