@@ -77,9 +77,6 @@ class SandboxCarrier:
     def in_flight_limit(self) -> int | None:
         return None
 
-    def next_receipt_at(self) -> object | None:
-        return self._pending[0][0] if self._pending else None
-
     async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
         now = self._clock.now()
         results: list[SubmitResult] = []

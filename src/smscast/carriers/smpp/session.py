@@ -44,10 +44,6 @@ class OutcomeUnknown(ConnectionError):
     SMSC may have acted on it, so it must not be sent again."""
 
 
-# Kept as a name for callers that only care about timeouts.
-ResponseTimeout = OutcomeUnknown
-
-
 @dataclass(frozen=True, slots=True)
 class SessionOptions:
     host: str
@@ -275,7 +271,7 @@ class Session:
             await asyncio.sleep(self.options.enquire_link_interval)
             try:
                 await self.request(Pdu(Command.ENQUIRE_LINK, 0))
-            except (BindLost, ResponseTimeout):
+            except (BindLost, OutcomeUnknown):
                 # A link that does not answer enquire_link is dead: drop it and reconnect.
                 if self._writer is not None:
                     self._writer.close()
