@@ -11,6 +11,7 @@ from smscast.clock import FakeClock
 from smscast.services.runtime import Services
 from smscast.workers.runtime import Worker
 from tests.conftest import GetToken, MakeAccount, bearer
+from tests.receiver import Receiver
 
 
 @pytest.fixture
@@ -36,3 +37,13 @@ async def login(make_account: MakeAccount, get_token: GetToken) -> Login:
         return bearer(await get_token(creds))
 
     return fresh
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    started = Receiver()
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()

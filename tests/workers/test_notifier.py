@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from aiohttp import web
 
 from smscast.clock import FakeClock
 from smscast.domain.callbacks import RETRY_DELAYS, SIGNATURE_HEADER, verify
@@ -19,55 +18,10 @@ from smscast.services.runtime import Services
 from smscast.store import outbox
 from smscast.store.outbox import NewCallback
 from smscast.webhooks.sender import AiohttpSender, SenderOptions
+from tests.receiver import Receiver
 
 SECRET = "s3cret-of-the-application"
 PAYLOAD = {"messageId": "m-1", "status": {"name": "Delivered"}}
-
-
-class Receiver:
-    """An aiohttp server answering with the queued statuses in turn, then 200."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.statuses: list[int] = []
-        self.delay = 0.0
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.received.append((body, dict(request.headers)))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    started = Receiver()
-    await started.start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 def dead_url() -> str:

@@ -39,6 +39,7 @@ from smscast.errors import (
 from smscast.ids import uuid7
 from smscast.services.analysis import check_body, check_sender, invalid_numbers_error
 from smscast.services.auth import Principal
+from smscast.services.callbacks import parts_changed
 from smscast.services.collector import bulk_allocations
 from smscast.services.prices import PriceService, PriceTable
 from smscast.services.recipients import (
@@ -222,7 +223,8 @@ class CampaignService:
         async with self._db.write() as conn:
             current = await self._scheduled(conn, account_id, tracking_id)
             ended = await q.end_unsent(conn, current.pk, now, None)
-            refund = _cost_of(ended, current.prices)
+            refund = _cost_of([(parts, country) for _, parts, country in ended], current.prices)
+            await parts_changed(conn, now, messages=[(current.pk, pk) for pk, _, _ in ended])
             statuses = await q.message_statuses(conn, current.pk)
             await q.update_campaign(
                 conn,
@@ -359,7 +361,13 @@ class CampaignService:
                 "allowInvalid": request.allow_invalid,
             },
             "analysis": {},
-            "state": (CampaignState.SCHEDULED if scheduled else CampaignState.QUEUED).value,
+            "state": (
+                state := CampaignState.SCHEDULED if scheduled else CampaignState.QUEUED
+            ).value,
+            # The campaign callback's starting point: its next state change is a change.
+            "callback_state": state.value,
+            "callback_counts": None,
+            "callback_completed": False,
             "scheduled_at": scheduled,
             "cost": Decimal(0),
             "prices": {},

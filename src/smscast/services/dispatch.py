@@ -21,6 +21,7 @@ from smscast.domain.lifecycle import Detailed
 from smscast.domain.numbers import parse_recipients
 from smscast.domain.segments import Encoding, layout, split
 from smscast.ids import uuid7_batch
+from smscast.services.callbacks import parts_changed
 from smscast.services.progress import Move, Owner, apply_moves, refund_of
 from smscast.store import dispatch as q
 from smscast.store.bulk import Bulk
@@ -184,6 +185,7 @@ class Dispatcher:
             return
         worker = self._options.worker
         moves: list[Move] = []
+        changed: list[tuple[int, int]] = []  # (campaign, message) whose every part changed
         async with self._db.write() as conn:
             bulk = Bulk(conn)
             stamp = bulk.timestamp(now)
@@ -219,6 +221,7 @@ class Dispatcher:
                 for message, result in handed:
                     if message.pk not in moved:
                         continue  # the lease went to another worker meanwhile
+                    changed.append((message.campaign_pk, message.pk))
                     ids = uuid7_batch(now, len(result.parts))
                     for number, (sms_id, part) in enumerate(zip(ids, result.parts, strict=True), 1):
                         part_rows.append(_part_row(sms_id, message, number, carrier, part, stamp))
@@ -263,6 +266,7 @@ class Dispatcher:
             )}  # fmt: skip
             for message in done.expired:
                 if message.pk in expired:
+                    changed.append((message.campaign_pk, message.pk))
                     info = infos[message.campaign_pk]
                     moves.append(
                         Move(
@@ -274,6 +278,7 @@ class Dispatcher:
                             message.id,
                         )
                     )
+            await parts_changed(conn, now, messages=changed)
             owners = {pk: Owner(i.account_id, i.id, i.kind) for pk, i in infos.items()}
             await apply_moves(conn, moves, owners, now)
 

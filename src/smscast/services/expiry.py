@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from smscast.clock import Clock
 from smscast.domain.campaigns import MessageStatus
-from smscast.services.progress import Move, Owner, apply_moves, refund_of
+from smscast.services.callbacks import parts_changed
+from smscast.services.progress import Move, Owner, apply_moves, refresh_states, refund_of
 from smscast.store import dispatch as q
 from smscast.store.db import Database
 
@@ -25,9 +26,12 @@ class Expiry:
         now = self._clock.now()
         async with self._db.write() as conn:
             waiting = await q.expire_waiting(conn, now, BATCH)
-            sent = await q.expire_sent(conn, now - self._grace, now, BATCH)
+            sent, sent_parts = await q.expire_sent(conn, now - self._grace, now, BATCH)
             if not waiting and not sent:
                 return 0
+            await parts_changed(
+                conn, now, messages=[(m.campaign_pk, m.pk) for m in waiting], parts=sent_parts
+            )
             infos = await q.campaign_infos(
                 conn, {m.campaign_pk for m in waiting} | {c for _, c, _ in sent}
             )
@@ -60,4 +64,6 @@ class Scheduler:
         """Start the scheduled campaigns that are due; how many started."""
         now = self._clock.now()
         async with self._db.write() as conn:
-            return len(await q.start_due_campaigns(conn, now, 100))
+            started = await q.start_due_campaigns(conn, now, 100)
+            await refresh_states(conn, started, now)  # and their campaign callbacks
+            return len(started)

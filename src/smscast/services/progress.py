@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smscast.domain.campaigns import CampaignState, MessageStatus
 from smscast.domain.lifecycle import campaign_state, counter_moves
 from smscast.domain.pricing import message_cost
+from smscast.services.callbacks import campaigns_changed
 from smscast.store import accounts as account_queries
 from smscast.store import dispatch as q
 from smscast.types import AccountId, LedgerKind
@@ -72,7 +73,8 @@ async def apply_moves(
 
 
 async def refresh_states(conn: AsyncConnection, pks: Iterable[int], now: datetime) -> None:
-    """Move each campaign to the state its counters imply, if that changed."""
+    """Move each campaign to the state its counters imply, if that changed, and write the
+    campaign callbacks the new state or counters call for."""
     wanted = sorted(set(pks))
     if not wanted:
         return
@@ -88,6 +90,7 @@ async def refresh_states(conn: AsyncConnection, pks: Iterable[int], now: datetim
                 started=state is not CampaignState.QUEUED,
                 finished=state in (CampaignState.FINISHED, CampaignState.FAILED),
             )
+    await campaigns_changed(conn, now, wanted)
 
 
 async def _refund(

@@ -15,6 +15,7 @@ from smscast.carriers.base import InboundMessage, Receipt
 from smscast.clock import Clock
 from smscast.domain.campaigns import FINAL_STATUSES, MessageStatus
 from smscast.domain.lifecycle import PartState, can_move, fold
+from smscast.services.callbacks import parts_changed
 from smscast.services.progress import Move, Owner, apply_moves
 from smscast.store import dispatch as q
 from smscast.store.bulk import Bulk
@@ -117,10 +118,18 @@ class ReceiptIntake:
                 }
             # Messages are locked before their parts, in key order, as expiry does: the
             # other order deadlocked against expiry on PostgreSQL.
-            await q.message_states(
+            locked = await q.message_states(
                 conn, {int(str(u["message_pk"])) for u in updates.values()}, lock=True
             )
             await q.update_parts(conn, list(updates.values()))
+            await parts_changed(
+                conn,
+                now,
+                parts=[
+                    (locked[int(str(u["message_pk"]))].campaign_pk, int(str(u["part_pk"])))
+                    for u in updates.values()
+                ],
+            )
             moved_parts: dict[int, PartState] = {
                 int(str(u["message_pk"])): PartState(
                     MessageStatus(str(u["status"])), _text(u["detailed_status"])

@@ -93,7 +93,7 @@ class TrackingService:
             page = await q.entries(
                 conn, Selection(account_id, message_id=message_id), order=[Sort(SortKey.PART)]
             )
-            return await self._complete(conn, account_id, page)
+            return await complete_entries(conn, page)
 
     async def campaign(
         self,
@@ -117,7 +117,7 @@ class TrackingService:
                 offset=offset,
                 limit=limit,
             )
-            return TrackingPage(await self._complete(conn, account_id, page), page.total)
+            return TrackingPage(await complete_entries(conn, page), page.total)
 
     async def search(
         self,
@@ -158,7 +158,7 @@ class TrackingService:
                 filters=filters,
             )
             page = await q.entries(conn, selection, order=order, offset=offset, limit=limit)
-            return TrackingPage(await self._complete(conn, account_id, page), page.total)
+            return TrackingPage(await complete_entries(conn, page), page.total)
 
     def _range(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
         """The creation times searched, both ends included: a missing end is 7 days after the
@@ -178,58 +178,64 @@ class TrackingService:
             )
         return start, end
 
-    async def _complete(
-        self, conn: AsyncConnection, account_id: AccountId, page: q.EntryPage
-    ) -> list[TrackingEntry]:
-        """Entries from stored rows: operator from the number, groups from the contact's
-        memberships of the campaign's groups, price and texts from the campaign."""
-        rows = page.rows
-        facts = page.campaigns
-        requested = {name for c in facts.values() for name in c.groups}
-        members = await q.member_groups(
-            conn, account_id, {r.contact_id for r in rows if r.contact_id}, requested
-        )
-        mobiles = sorted({r.mobile for r in rows})
-        operators = {
-            mobile: found.operator if found else ""
-            for mobile, found in zip(mobiles, parse_recipients(mobiles), strict=True)
-        }
-        entries: list[TrackingEntry] = []
-        for row in rows:
+
+async def complete_entries(conn: AsyncConnection, page: q.EntryPage) -> list[TrackingEntry]:
+    """Entries from stored rows, in their order: operator from the number, groups from the
+    contact's memberships of the campaign's groups (asked of each account apart), price and
+    texts from the campaign."""
+    rows = page.rows
+    facts = page.campaigns
+    members: dict[str, set[str]] = {}
+    by_account: dict[AccountId, tuple[set[str], set[str]]] = {}
+    for row in rows:
+        if row.contact_id:
             campaign = facts[row.campaign_pk]
-            status = MessageStatus(row.status)
-            reason = describe(row.detailed_status, status)
-            joined = members.get(row.contact_id, set()) if row.contact_id else set()
-            price = campaign.prices.get(row.country)
-            latency = None
-            if row.submitted_at is not None and status in FINAL_STATUSES:
-                latency = round((row.status_at - row.submitted_at).total_seconds(), 3)
-            single = campaign.kind == CampaignKind.SINGLE.value
-            entries.append(
-                TrackingEntry(
-                    message_id=row.message_id,
-                    sms_id=row.sms_id,
-                    campaign_tracking_id=None if single else campaign.id,
-                    campaign_name=campaign.name,
-                    application_name=campaign.application_name,
-                    sender=campaign.sender,
-                    to=row.mobile,
-                    country=row.country,
-                    operator=operators[row.mobile],
-                    groups=tuple(name for name in campaign.groups if name in joined),
-                    body=row.text if row.text is not None else campaign.text,
-                    parts=row.parts,
-                    part=row.part,
-                    price=None if price is None else Decimal(price),
-                    label=campaign.label,
-                    status=status.value,
-                    status_at=row.status_at,
-                    detailed_status=reason["detailedStatus"],
-                    description=reason["description"],
-                    latency=latency,
-                )
+            contacts, names = by_account.setdefault(campaign.account_id, (set(), set()))
+            contacts.add(row.contact_id)
+            names.update(campaign.groups)
+    for account_id, (contacts, names) in by_account.items():
+        members.update(await q.member_groups(conn, account_id, contacts, names))
+    mobiles = sorted({r.mobile for r in rows})
+    operators = {
+        mobile: found.operator if found else ""
+        for mobile, found in zip(mobiles, parse_recipients(mobiles), strict=True)
+    }
+    entries: list[TrackingEntry] = []
+    for row in rows:
+        campaign = facts[row.campaign_pk]
+        status = MessageStatus(row.status)
+        reason = describe(row.detailed_status, status)
+        joined = members.get(row.contact_id, set()) if row.contact_id else set()
+        price = campaign.prices.get(row.country)
+        latency = None
+        if row.submitted_at is not None and status in FINAL_STATUSES:
+            latency = round((row.status_at - row.submitted_at).total_seconds(), 3)
+        single = campaign.kind == CampaignKind.SINGLE.value
+        entries.append(
+            TrackingEntry(
+                message_id=row.message_id,
+                sms_id=row.sms_id,
+                campaign_tracking_id=None if single else campaign.id,
+                campaign_name=campaign.name,
+                application_name=campaign.application_name,
+                sender=campaign.sender,
+                to=row.mobile,
+                country=row.country,
+                operator=operators[row.mobile],
+                groups=tuple(name for name in campaign.groups if name in joined),
+                body=row.text if row.text is not None else campaign.text,
+                parts=row.parts,
+                part=row.part,
+                price=None if price is None else Decimal(price),
+                label=campaign.label,
+                status=status.value,
+                status_at=row.status_at,
+                detailed_status=reason["detailedStatus"],
+                description=reason["description"],
+                latency=latency,
             )
-        return entries
+        )
+    return entries
 
 
 def check_filter(index: int, raw: FilterRequest) -> Filter:

@@ -190,16 +190,16 @@ async def handed_over(
 
 async def end_unsent(
     conn: AsyncConnection, campaign_pk: int, now: datetime, detailed_status: str | None
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, int, str]]:
     """Every message of the campaign still waiting (and not leased) becomes Unsent (final);
-    their (parts, country), to refund them."""
+    their (pk, parts, country), to refund them and call them back."""
     result = await conn.execute(
         update(messages)
         .where(_waiting(campaign_pk, now))
         .values(status="Unsent", detailed_status=detailed_status, status_at=now, finished_at=now)
-        .returning(messages.c.parts, messages.c.country)
+        .returning(messages.c.pk, messages.c.parts, messages.c.country)
     )
-    return [(int(parts), str(country)) for parts, country in result]
+    return [(int(pk), int(parts), str(country)) for pk, parts, country in result]
 
 
 async def message_statuses(conn: AsyncConnection, campaign_pk: int) -> dict[str, int]:

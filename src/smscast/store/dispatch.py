@@ -589,9 +589,10 @@ async def expire_waiting(conn: AsyncConnection, now: datetime, limit: int) -> li
 
 async def expire_sent(
     conn: AsyncConnection, cutoff: datetime, now: datetime, limit: int
-) -> list[tuple[int, int, bool]]:
+) -> tuple[list[tuple[int, int, bool]], list[tuple[int, int]]]:
     """Sent messages whose validity ended before ``cutoff`` without a final receipt become
-    Undelivered/Expired, with their waiting parts; (pk, campaign_pk, reminder) of each."""
+    Undelivered/Expired, with their waiting parts: (pk, campaign_pk, reminder) of each
+    message, and (campaign_pk, part pk) of each part that moved."""
     lapsed = (
         select(messages.c.pk)
         .where(messages.c.status == "Sent", messages.c.expires_at <= cutoff)
@@ -607,13 +608,16 @@ async def expire_sent(
         .returning(messages.c.pk, messages.c.campaign_pk, messages.c.reminder)
     )
     moved = [(int(a), int(b), bool(c)) for a, b, c in result]
+    parts: list[tuple[int, int]] = []
     for chunk in chunks([pk for pk, _, _ in moved]):
-        await conn.execute(
+        found = await conn.execute(
             update(sms_parts)
             .where(sms_parts.c.message_pk.in_(chunk), sms_parts.c.status == "Sent")
             .values(status="Undelivered", detailed_status="Expired", status_at=now)
+            .returning(sms_parts.c.campaign_pk, sms_parts.c.pk)
         )
-    return moved
+        parts += [(int(campaign_pk), int(pk)) for campaign_pk, pk in found]
+    return moved, parts
 
 
 async def insert_inbound(bulk: Bulk, rows: Sequence[Sequence[Any]]) -> None:

@@ -56,6 +56,10 @@ applications = Table(
     Column("scopes", String(64), nullable=False),
     Column("token_lifetime_seconds", Integer(), nullable=False),
     Column("callback_secret", String(64), nullable=False),
+    # Defaults for campaigns created through this application that name no callback of their
+    # own ({url, strategy}); looked up when a status changes, so a change applies at once.
+    Column("callback", JSON(), nullable=True),
+    Column("campaign_callback", JSON(), nullable=True),
     # "auto" (transcode when it saves parts), "always" or "never".
     Column("transcode", String(8), nullable=False, server_default="auto"),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -237,6 +241,11 @@ campaigns = Table(
     Column("failed", Integer(), nullable=False, server_default="0"),
     Column("delivered", Integer(), nullable=False, server_default="0"),
     Column("undelivered", Integer(), nullable=False, server_default="0"),
+    # What the last campaign callback said (state, counts) and whether the one completion
+    # callback went out: the 20% rule and "OnCompletion once" are judged against these.
+    Column("callback_state", String(12), nullable=True),
+    Column("callback_counts", JSON(), nullable=True),
+    Column("callback_completed", Boolean(), nullable=False, server_default=sa_false()),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     # A deleted campaign answers 404 but stays for the ledger and the audit trail.

@@ -123,6 +123,7 @@ class CampaignFacts:
 
     pk: int
     id: str
+    account_id: AccountId
     kind: str
     name: str | None
     sender: str
@@ -304,6 +305,10 @@ def _count(selection: Selection) -> Select[Any]:
 
 
 def _entries(selection: Selection, order: Sequence[Sort]) -> Select[Any]:
+    return _entries_where(_conditions(selection), order)
+
+
+def _entries_where(where: Sequence[ColumnElement[bool]], order: Sequence[Sort]) -> Select[Any]:
     numbers = _numbers()
     part = func.coalesce(sms_parts.c.part, numbers.c.n)
     date = _status_date()
@@ -337,7 +342,7 @@ def _entries(selection: Selection, order: Sequence[Sort]) -> Select[Any]:
                 numbers, and_(sms_parts.c.pk.is_(None), numbers.c.n <= messages.c.parts)
             )
         )
-        .where(*_conditions(selection))
+        .where(*where)
         .order_by(*ordering, messages.c.pk, part)
     )
 
@@ -355,7 +360,34 @@ async def entries(
     query = _entries(selection, order)
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    rows = [
+    rows = _entry_rows(await conn.execute(query))
+    if limit is None:
+        total = len(rows)
+    elif rows and len(rows) < limit:
+        total = offset + len(rows)  # the last page: no need to count the selection again
+    else:
+        total = int((await conn.execute(_count(selection))).scalar_one())
+    facts = await campaign_facts(conn, {r.campaign_pk for r in rows})
+    return EntryPage(rows, total, facts)
+
+
+async def changed_entries(
+    conn: AsyncConnection, message_pks: Iterable[int], part_pks: Iterable[int]
+) -> EntryPage:
+    """The entries a status change touched, by message then part: every part of the messages
+    ``message_pks`` and the single parts ``part_pks``, of any account and of deleted
+    campaigns too (the worker's view, for callbacks; nothing here reaches another tenant)."""
+    rows: list[EntryRow] = []
+    for chunk in chunks(sorted(set(message_pks))):
+        rows += _entry_rows(await conn.execute(_entries_where([messages.c.pk.in_(chunk)], ())))
+    for chunk in chunks(sorted(set(part_pks))):
+        rows += _entry_rows(await conn.execute(_entries_where([sms_parts.c.pk.in_(chunk)], ())))
+    facts = await campaign_facts(conn, {r.campaign_pk for r in rows})
+    return EntryPage(rows, len(rows), facts)
+
+
+def _entry_rows(result: Iterable[Any]) -> list[EntryRow]:
+    return [
         EntryRow(
             message_pk=r.pk,
             message_id=r.id,
@@ -372,16 +404,8 @@ async def entries(
             submitted_at=r.submitted_at,
             status_at=r.status_at,
         )
-        for r in await conn.execute(query)
+        for r in result
     ]
-    if limit is None:
-        total = len(rows)
-    elif rows and len(rows) < limit:
-        total = offset + len(rows)  # the last page: no need to count the selection again
-    else:
-        total = int((await conn.execute(_count(selection))).scalar_one())
-    facts = await campaign_facts(conn, {r.campaign_pk for r in rows})
-    return EntryPage(rows, total, facts)
 
 
 async def campaign_facts(conn: AsyncConnection, pks: Iterable[int]) -> dict[int, CampaignFacts]:
@@ -394,6 +418,7 @@ async def campaign_facts(conn: AsyncConnection, pks: Iterable[int]) -> dict[int,
         select(
             campaigns.c.pk,
             campaigns.c.id,
+            campaigns.c.account_id,
             campaigns.c.kind,
             campaigns.c.name,
             campaigns.c.sender,
@@ -414,6 +439,7 @@ async def campaign_facts(conn: AsyncConnection, pks: Iterable[int]) -> dict[int,
         found[r.pk] = CampaignFacts(
             pk=r.pk,
             id=r.id,
+            account_id=AccountId(r.account_id),
             kind=r.kind,
             name=r.name,
             sender=r.sender,
