@@ -21,7 +21,7 @@ from rich.text import Text
 from sqlalchemy.exc import DBAPIError
 
 from smscast.clock import SystemClock
-from smscast.domain.campaigns import CampaignState, MessageStatus
+from smscast.domain.campaigns import Callback, CallbackStrategy, CampaignState, MessageStatus
 from smscast.domain.contacts import DEFAULT_LABELS
 from smscast.domain.prices import PriceListError
 from smscast.errors import ClientError, SmscastError
@@ -348,6 +348,7 @@ def account_create(
                     "accountId": created.account.id,
                     "applicationId": app_row.id,
                     "applicationSecret": created.application.secret,
+                    "callbackSecret": app_row.callback_secret,
                 }
             )
         )
@@ -357,6 +358,7 @@ def account_create(
     out.print(f"application  {app_row.id}")
     out.print(f"secret       {created.application.secret}")
     out.print(f"scopes       {' '.join(sorted(app_row.scopes))}")
+    out.print(f"callback secret  {app_row.callback_secret}  (verifies X-Smscast-Signature)")
     err.print("[dim]The secret is shown only now: store it safely.[/dim]")
 
 
@@ -480,6 +482,7 @@ def application_create(
                     "applicationSecret": issued.secret,
                     "scopes": sorted(row.scopes),
                     "transcode": row.transcode,
+                    "callbackSecret": row.callback_secret,
                 }
             )
         )
@@ -488,6 +491,82 @@ def application_create(
     out.print(f"secret       {issued.secret}")
     out.print(f"scopes       {' '.join(sorted(row.scopes))}")
     out.print(f"transcode    {row.transcode}")
+    out.print(f"callback secret  {row.callback_secret}")
+
+
+def _callback_option(url: str | None, strategy: str, name: str) -> Callback | None:
+    if url is None:
+        return None
+    try:
+        return Callback(url.strip(), CallbackStrategy(strategy))
+    except ValueError as exc:
+        raise ClientError(f"{name} strategy must be OnChange or OnCompletion") from exc
+
+
+@application_app.command("update")
+def application_update(
+    ctx: typer.Context,
+    application: Annotated[str, typer.Argument(help="Application id (the OAuth2 client id).")],
+    callback: Annotated[
+        str | None, typer.Option(help="Default message callback URL for its campaigns.")
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option(help="Message callback strategy: OnChange or OnCompletion.")
+    ] = "OnChange",
+    campaign_callback: Annotated[
+        str | None, typer.Option(help="Default campaign callback URL for its campaigns.")
+    ] = None,
+    campaign_strategy: Annotated[
+        str, typer.Option(help="Campaign callback strategy: OnChange or OnCompletion.")
+    ] = "OnChange",
+    no_callback: Annotated[
+        bool, typer.Option("--no-callback", help="Remove the default message callback.")
+    ] = False,
+    no_campaign_callback: Annotated[
+        bool,
+        typer.Option("--no-campaign-callback", help="Remove the default campaign callback."),
+    ] = False,
+    rotate_callback_secret: Annotated[
+        bool,
+        typer.Option(
+            "--rotate-callback-secret",
+            help="Sign callbacks with a new secret from now on (prints it once).",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Set an application's default callbacks (used by campaigns that name none) or rotate
+    the secret its callbacks are signed with."""
+    message = _callback_option(callback, strategy, "callback")
+    campaign = _callback_option(campaign_callback, campaign_strategy, "campaign callback")
+
+    async def work(services: Services) -> Any:
+        return await services.auth.update_application(
+            application,
+            callback=message,
+            campaign_callback=campaign,
+            clear_callback=no_callback,
+            clear_campaign_callback=no_campaign_callback,
+            rotate_callback_secret=rotate_callback_secret,
+        )
+
+    row = run(_with_services(_state(ctx).settings, work))
+    shown = {
+        "applicationId": row.id,
+        "callback": row.callback,
+        "campaignCallback": row.campaign_callback,
+    }
+    if rotate_callback_secret:
+        shown["callbackSecret"] = row.callback_secret
+    if as_json:
+        print(json.dumps(shown))
+        return
+    out.print(f"application        {row.id}  ({row.name})")
+    for label, value in (("callback", row.callback), ("campaign callback", row.campaign_callback)):
+        text = f"{value['url']}  ({value['strategy']})" if value else "none"
+        out.print(f"{label:<18} {text}")
+    if rotate_callback_secret:
+        out.print(f"callback secret    {row.callback_secret}")
 
 
 # -- prices -------------------------------------------------------------------------------

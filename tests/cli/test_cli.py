@@ -8,7 +8,7 @@ from pathlib import Path
 
 def test_account_create_json_list_and_topup(smscast):
     created = json.loads(smscast("account", "create", "acme", "--balance", "50", "--json").stdout)
-    assert set(created) == {"accountId", "applicationId", "applicationSecret"}
+    assert set(created) == {"accountId", "applicationId", "applicationSecret", "callbackSecret"}
     listed = json.loads(smscast("account", "list", "--json").stdout)
     assert listed == [
         {

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.clock import Clock
+from smscast.domain.campaigns import Callback, valid_callback_url
 from smscast.errors import Forbidden, NotFoundInStore, OAuthError, Unauthenticated, ValidationFailed
 from smscast.services.secrets import SecretHasher, new_secret, new_token, token_digest
 from smscast.store import accounts as account_queries
@@ -155,6 +156,39 @@ class AuthService:
                 f"the account already has an application named {name!r}"
             ) from exc
         return IssuedApplication(app, plain)
+
+    async def update_application(
+        self,
+        application_id: str,
+        *,
+        callback: Callback | None = None,
+        campaign_callback: Callback | None = None,
+        clear_callback: bool = False,
+        clear_campaign_callback: bool = False,
+        rotate_callback_secret: bool = False,
+    ) -> ApplicationRow:
+        """Set or clear the application's default callbacks, or give it a new callback
+        secret (callbacks already waiting keep the key they were written with)."""
+        values: dict[str, object] = {}
+        for field, given, clear in (
+            ("callback", callback, clear_callback),
+            ("campaign_callback", campaign_callback, clear_campaign_callback),
+        ):
+            if given is not None and clear:
+                raise ValidationFailed(f"{field}: set it or clear it, not both")
+            if given is not None:
+                if not valid_callback_url(given.url):
+                    raise ValidationFailed(f"{field}: the URL must be http(s) with a host")
+                values[field] = {"url": given.url, "strategy": given.strategy.value}
+            elif clear:
+                values[field] = None
+        if rotate_callback_secret:
+            values["callback_secret"] = new_secret()
+        async with self._db.write() as conn:
+            row = await q.update_application(conn, application_id, values)
+        if row is None:
+            raise NotFoundInStore(f"no application {application_id!r}")
+        return row
 
     async def list_applications(self, account: str) -> list[ApplicationRow]:
         async with self._db.read() as conn:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.store.tables import applications, tokens
@@ -23,6 +25,9 @@ class ApplicationRow:
     callback_secret: str
     transcode: str
     created_at: datetime
+    # Defaults for campaigns that name no callback of their own: {url, strategy}.
+    callback: Mapping[str, Any] | None = None
+    campaign_callback: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,10 @@ def _application(row: Row[tuple[object, ...]]) -> ApplicationRow:
         callback_secret=m["callback_secret"],
         transcode=m["transcode"],
         created_at=m["created_at"],
+        callback=m["callback"] if isinstance(m["callback"], dict) else None,
+        campaign_callback=(
+            m["campaign_callback"] if isinstance(m["campaign_callback"], dict) else None
+        ),
     )
 
 
@@ -71,6 +80,17 @@ async def insert_application(conn: AsyncConnection, app: ApplicationRow) -> None
 async def get_application(conn: AsyncConnection, app_id: str) -> ApplicationRow | None:
     row = (await conn.execute(select(applications).where(applications.c.id == app_id))).first()
     return _application(row) if row else None
+
+
+async def update_application(
+    conn: AsyncConnection, app_id: str, values: Mapping[str, Any]
+) -> ApplicationRow | None:
+    """Change the application's settings; the row as it is now (None: no such application).
+    A None is stored as SQL NULL, not as a JSON null."""
+    if values:
+        stored = {key: null() if value is None else value for key, value in values.items()}
+        await conn.execute(update(applications).where(applications.c.id == app_id).values(**stored))
+    return await get_application(conn, app_id)
 
 
 async def application_names(conn: AsyncConnection, account_id: AccountId) -> set[str]:
