@@ -19,6 +19,7 @@ from smscast.api.routes import (
     contacts,
     groups,
     health,
+    metrics,
     oauth,
     quiet_hours,
     sms,
@@ -89,6 +90,7 @@ def create_app(services: Services) -> FastAPI:
         contacts,
         groups,
         health,
+        metrics,
     ):
         app.include_router(module.router)
     # Added first so it runs inside _Edge: keys hash the path with doubled slashes collapsed.

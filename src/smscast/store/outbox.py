@@ -221,15 +221,6 @@ async def retry(conn: AsyncConnection, pk: int | None, now: datetime) -> list[in
     return sorted(int(found) for found in result.scalars())
 
 
-async def counts(conn: AsyncConnection) -> dict[str, int]:
-    """Callbacks by state (for metrics)."""
-    query = select(outbox.c.state, text("count(*)")).group_by(outbox.c.state)
-    found = {PENDING: 0, DELIVERED: 0, FAILED: 0}
-    for state, count in await conn.execute(query):
-        found[str(state)] = int(count)
-    return found
-
-
 def _row(r: Any) -> OutboxRow:
     return OutboxRow(
         pk=r["pk"],
