@@ -182,11 +182,12 @@ def _serve(settings: Settings, host: str | None, port: int | None, role: str) ->
     run(_with_services(settings, serve))
 
 
-def _worker(services: Services) -> Any:
+def _worker(services: Services, only: frozenset[str] | None = None) -> Any:
     from smscast.carriers.factory import build_carriers
     from smscast.workers.runtime import Worker
 
-    return Worker(services, build_carriers(services.settings, services.clock))
+    carriers = build_carriers(services.settings, services.clock)
+    return Worker(services, carriers, only=only)
 
 
 @app.command()
@@ -200,14 +201,30 @@ def serve(
 
 
 @app.command()
-def worker(ctx: typer.Context) -> None:
-    """Run the workers only: scheduler, dispatcher, receipts, expiry (run several on
-    PostgreSQL). Stops on SIGINT/SIGTERM after the batch in hand."""
+def worker(
+    ctx: typer.Context,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Run just these tasks, comma-separated: scheduler, dispatcher, receipts,"
+            " expiry, notifier (e.g. a process of its own for callbacks: --only notifier)."
+        ),
+    ] = None,
+) -> None:
+    """Run the workers only: scheduler, dispatcher, receipts, expiry, notifier (run several
+    on PostgreSQL). Stops on SIGINT/SIGTERM after the batch in hand."""
     settings = _state(ctx).settings
     configure_logging(settings.log_level, settings.log_format, settings.log_redact)
+    from smscast.workers.runtime import TASKS
+
+    tasks = None
+    if only is not None:
+        tasks = frozenset(t.strip() for t in only.split(",") if t.strip())
+        if not tasks or not tasks <= TASKS:
+            raise ClientError(f"--only takes some of: {', '.join(sorted(TASKS))}")
 
     async def work(services: Services) -> None:
-        running = _worker(services)
+        running = _worker(services, tasks)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

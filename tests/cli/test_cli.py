@@ -104,3 +104,9 @@ def test_application_transcode_policy(smscast):
     bad = smscast("application", "create", "acme", "--transcode", "sometimes", check=False)
     assert bad.returncode == 1
     assert "transcode must be one of auto, always, never" in bad.stderr
+
+
+def test_the_cli_refuses_an_unknown_task(smscast):
+    result = smscast("worker", "--only", "dispatcher,mailer", check=False)
+    assert result.returncode != 0
+    assert "--only takes some of" in result.stderr

@@ -27,6 +27,8 @@ from smscast.webhooks.sender import AiohttpSender, SenderOptions, WebhookSender
 
 log = logging.getLogger("smscast.worker")
 Step = Callable[[], Awaitable[int | bool]]
+# What ``smscast worker --only`` can pick (each carrier's own task goes with the dispatcher).
+TASKS = frozenset({"scheduler", "dispatcher", "receipts", "expiry", "notifier"})
 
 
 def default_name() -> str:
@@ -39,7 +41,16 @@ class Worker:
         services: Services,
         carriers: Mapping[str, Carrier],
         sender: WebhookSender | None = None,
+        only: frozenset[str] | None = None,
     ) -> None:
+        """``only``: run just these of ``TASKS`` (a worker without the dispatcher binds no
+        carrier: a notifier-only process talks to receivers and the database alone)."""
+        if only is not None and not only <= TASKS:
+            unknown = ", ".join(sorted(only - TASKS))
+            raise ValueError(f"unknown worker task(s): {unknown}; known: {', '.join(TASKS)}")
+        routable = dict(carriers)
+        if only is not None and "dispatcher" not in only:
+            carriers = {}  # never started, never bound
         settings = services.settings
         db, clock = services.db, services.clock
         self.name = settings.worker_name or default_name()
@@ -49,7 +60,7 @@ class Worker:
             for name, options in settings.carriers.items()
         }
         self.router = Router(
-            carriers, merged_routes(settings.routes, served), settings.default_carrier
+            routable, merged_routes(settings.routes, served), settings.default_carrier
         )
         self.receipt_store = ReceiptStore(db, clock)
         self.dispatcher = Dispatcher(
@@ -84,6 +95,12 @@ class Worker:
             "expiry": self.expiry.step,
             "notifier": self.notifier.step,
         }
+        if only is not None:
+            self.tasks = {
+                name: step
+                for name, step in self.tasks.items()
+                if name in only or (name.startswith("carrier:") and "dispatcher" in only)
+            }
         self._started = False
 
     async def start(self) -> None:
