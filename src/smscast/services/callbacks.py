@@ -46,34 +46,44 @@ async def parts_changed(
     conn: AsyncConnection,
     now: datetime,
     *,
-    messages: Iterable[tuple[int, int]] = (),
-    parts: Iterable[tuple[int, int]] = (),
+    messages: Iterable[tuple[int, int, MessageStatus]] = (),
+    parts: Iterable[tuple[int, int, MessageStatus]] = (),
 ) -> int:
-    """Write the message callbacks of a change: ``messages`` are (campaign pk, message pk)
-    whose every part changed, ``parts`` (campaign pk, part pk) of single parts that did.
-    How many callbacks were written."""
+    """Write the message callbacks of a change: ``messages`` are (campaign pk, message pk, its
+    new status) whose every part changed, ``parts`` (campaign pk, part pk, its new status) of
+    single parts that did. How many callbacks were written.
+
+    A change its strategy does not want (OnCompletion, not final) is dropped before anything
+    is read; a message is judged by its own status first (a Sent message has no final part),
+    then each part by its own."""
     messages = list(messages)
     parts = list(parts)
-    found = await q.targets(conn, {c for c, _ in messages} | {c for c, _ in parts})
-    asking = {pk for pk, target in found.items() if target.message is not None}
-    if not asking:
+    found = await q.targets(conn, {c for c, _, _ in messages} | {c for c, _, _ in parts})
+    strategies = {
+        pk: callback.strategy
+        for pk, target in found.items()
+        if (callback := _parse(target.message)) is not None
+    }
+
+    def wanted(campaign_pk: int, status: MessageStatus) -> bool:
+        strategy = strategies.get(campaign_pk)
+        return strategy is not None and wants_message_callback(strategy, status)
+
+    message_pks = [m for c, m, status in messages if wanted(c, status)]
+    part_pks = [p for c, p, status in parts if wanted(c, status)]
+    if not message_pks and not part_pks:
         return 0
-    page = await tracking_q.changed_entries(
-        conn,
-        [m for c, m in messages if c in asking],
-        [p for c, p in parts if c in asking],
-    )
+    changed = await tracking_q.changed_entries(conn, message_pks, part_pks)
+    kept = [r for r in changed.rows if wanted(r.campaign_pk, MessageStatus(r.status))]
+    page = tracking_q.EntryPage(kept, len(kept), changed.campaigns)
     entries = await complete_entries(conn, page)
     rows: list[NewCallback] = []
     for row, entry in zip(page.rows, entries, strict=True):
         target = found[row.campaign_pk]
-        callback = _parse(target.message)
-        if callback is None:
-            continue
-        if not wants_message_callback(callback.strategy, MessageStatus(entry.status)):
-            continue
+        message = _parse(target.message)
+        assert message is not None  # wanted() said so
         body = message_payload(_event(entry, row.detailed_status))
-        rows.append(_new(target, MESSAGE, callback.url, body, now))
+        rows.append(_new(target, MESSAGE, message.url, body, now))
     await outbox.enqueue(conn, rows)
     return len(rows)
 

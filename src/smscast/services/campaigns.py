@@ -224,7 +224,10 @@ class CampaignService:
             current = await self._scheduled(conn, account_id, tracking_id)
             ended = await q.end_unsent(conn, current.pk, now, None)
             refund = _cost_of([(parts, country) for _, parts, country in ended], current.prices)
-            await parts_changed(conn, now, messages=[(current.pk, pk) for pk, _, _ in ended])
+            unsent = MessageStatus.UNSENT
+            await parts_changed(
+                conn, now, messages=[(current.pk, pk, unsent) for pk, _, _ in ended]
+            )
             statuses = await q.message_statuses(conn, current.pk)
             await q.update_campaign(
                 conn,

@@ -185,7 +185,8 @@ class Dispatcher:
             return
         worker = self._options.worker
         moves: list[Move] = []
-        changed: list[tuple[int, int]] = []  # (campaign, message) whose every part changed
+        # (campaign, message, new status) of messages whose every part changed
+        changed: list[tuple[int, int, MessageStatus]] = []
         async with self._db.write() as conn:
             bulk = Bulk(conn)
             stamp = bulk.timestamp(now)
@@ -221,12 +222,12 @@ class Dispatcher:
                 for message, result in handed:
                     if message.pk not in moved:
                         continue  # the lease went to another worker meanwhile
-                    changed.append((message.campaign_pk, message.pk))
+                    new = MessageStatus(status)
+                    changed.append((message.campaign_pk, message.pk, new))
                     ids = uuid7_batch(now, len(result.parts))
                     for number, (sms_id, part) in enumerate(zip(ids, result.parts, strict=True), 1):
                         part_rows.append(_part_row(sms_id, message, number, carrier, part, stamp))
                     info = infos[message.campaign_pk]
-                    new = MessageStatus(status)
                     failed_at_submit = new is MessageStatus.FAILED and not any(
                         p.accepted for p in result.parts
                     )
@@ -266,7 +267,7 @@ class Dispatcher:
             )}  # fmt: skip
             for message in done.expired:
                 if message.pk in expired:
-                    changed.append((message.campaign_pk, message.pk))
+                    changed.append((message.campaign_pk, message.pk, MessageStatus.UNSENT))
                     info = infos[message.campaign_pk]
                     moves.append(
                         Move(

@@ -30,7 +30,10 @@ class Expiry:
             if not waiting and not sent:
                 return 0
             await parts_changed(
-                conn, now, messages=[(m.campaign_pk, m.pk) for m in waiting], parts=sent_parts
+                conn,
+                now,
+                messages=[(m.campaign_pk, m.pk, MessageStatus.UNSENT) for m in waiting],
+                parts=[(c, p, MessageStatus.UNDELIVERED) for c, p in sent_parts],
             )
             infos = await q.campaign_infos(
                 conn, {m.campaign_pk for m in waiting} | {c for _, c, _ in sent}

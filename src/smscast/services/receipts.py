@@ -126,7 +126,11 @@ class ReceiptIntake:
                 conn,
                 now,
                 parts=[
-                    (locked[int(str(u["message_pk"]))].campaign_pk, int(str(u["part_pk"])))
+                    (
+                        locked[int(str(u["message_pk"]))].campaign_pk,
+                        int(str(u["part_pk"])),
+                        MessageStatus(str(u["status"])),
+                    )
                     for u in updates.values()
                 ],
             )
