@@ -5,6 +5,7 @@ every answer — one claim, one submit round and one recording transaction per b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -88,21 +89,41 @@ class Dispatcher:
         # Each carrier takes the batch a window at a time, and each window is recorded as soon
         # as it is answered: a crash between submit and record can send again at most what
         # was in flight (DESIGN, invariant 4), not the whole claimed batch.
-        waiting = [m.pk for _, items in work.by_carrier.values() for m, _ in items]
-        held_since = now
-        for name, (carrier, items) in work.by_carrier.items():
-            step = carrier.in_flight_limit() or len(items)
-            for start in range(0, len(items), step):
-                if start and self._clock.now() - held_since > self._options.lease / 3:
-                    # A slow carrier can take longer than a lease: keep what is still to
-                    # go ours, or another worker would claim and send it too.
-                    held_since = await self._extend(waiting)
-                done = _Round()
-                lot = items[start : start + step]
-                await self._submit(name, carrier, lot, done, now)
-                await self._record(done, infos, now)
-                sent = {m.pk for m, _ in lot}
-                waiting = [pk for pk in waiting if pk not in sent]
+        waiting = {m.pk for _, items in work.by_carrier.values() for m, _ in items}
+        if not waiting:
+            return
+        # A slow carrier (throttled, a long message) can take longer than a lease, even for
+        # one window: while the batch is in hand its leases are renewed, or another worker
+        # would claim and send it too.
+        keeper = asyncio.create_task(self._keep_leases(waiting))
+        try:
+            held_since = now
+            for name, (carrier, items) in work.by_carrier.items():
+                step = carrier.in_flight_limit() or len(items)
+                for start in range(0, len(items), step):
+                    if start and self._clock.now() - held_since > self._options.lease / 3:
+                        held_since = await self._extend(sorted(waiting))
+                    done = _Round()
+                    lot = items[start : start + step]
+                    await self._submit(name, carrier, lot, done, now)
+                    # Recorded at once: the keeper leaves these rows to the recording.
+                    waiting.difference_update(m.pk for m, _ in lot)
+                    await self._record(done, infos, now)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_leases(self, waiting: set[int]) -> None:
+        """Renew the leases on what is still ``waiting`` every third of a lease (real time)."""
+        period = self._options.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            if waiting:
+                try:
+                    await self._extend(sorted(waiting))
+                except Exception:  # a failed renewal is retried at the next period
+                    log.warning("action=lease_renewal_failed messages=%d", len(waiting))
 
     async def _extend(self, pks: list[int]) -> datetime:
         """Renew the leases on ``pks``; when they were renewed."""
