@@ -139,6 +139,8 @@ class Simulator:
         self.options = options or SimulatorOptions()
         self.stats = SimulatorStats()
         self.received: list[Pdu] = []
+        # Of those, the ones answered with a message id: what a handset would get.
+        self.accepted: list[Pdu] = []
         self.port = self.options.port
         self._clock = clock or SystemClock()
         self._ids: Iterator[int] = itertools.count(1)
@@ -186,6 +188,23 @@ class Simulator:
             await self._server.wait_closed()
             self._server = None
             log.info("action=smsc_stop address=%s", self.address)
+
+    async def restart(self, down_seconds: float = 0.5) -> None:
+        """Go down and come back on the same port, as an SMSC restarting with its store:
+        every bind drops; receipts that fall due meanwhile wait until a receiver binds again."""
+        if self._server is None:
+            raise RuntimeError("the simulator is not running")
+        self._server.close()
+        for session in list(self._sessions):
+            session.answered.set()
+            session.writer.close()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=2)
+        await self._server.wait_closed()
+        log.info("action=smsc_down address=%s seconds=%s", self.address, down_seconds)
+        await asyncio.sleep(down_seconds)
+        self._server = await asyncio.start_server(self._serve, self.options.host, self.port)
+        log.info("action=smsc_up address=%s", self.address)
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -367,6 +386,8 @@ class Simulator:
             self._answer(session, response_to(pdu, status), delay)
             return
         stats.accepted += 1
+        if options.record:
+            self.accepted.append(pdu)
         number = next(self._ids)
         outcome = _FORCED.get(behaviour or "") or choose_outcome(
             roll(options.seed, destination, part, "outcome"),

@@ -1,0 +1,194 @@
+"""A cluster on one PostgreSQL database, for the reliability scenarios: ``smscast worker``
+processes (killable), an SMPP SMSC (the simulator, in the test's process, over real TCP), and
+in-process services on the real clock to accept campaigns and read the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from smscast.clock import SystemClock
+from smscast.services.auth import Principal
+from smscast.services.campaigns import CampaignRequest
+from smscast.services.runtime import Services, build_services
+from smscast.smsc.simulator import Simulator
+from smscast.store.tables import messages, sms_parts
+from tests.conftest import make_settings
+
+WINDOW = 10  # each bind's window: what one crash may send again
+FINAL = ("Delivered", "Undelivered", "Failed", "Unsent")
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass
+class Cluster:
+    database_url: str
+    directory: Path
+    smsc: Simulator
+    settings: dict[str, Any] = field(default_factory=dict)
+    carrier: dict[str, Any] = field(default_factory=lambda: {"tps": 100})
+    workers: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
+    services: Services | None = None
+    kills: int = 0
+    kills_mid_campaign: int = 0  # with messages still to be sent or to be receipted
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def config(self) -> Path:
+        return self.directory / "smscast.toml"
+
+    def write_config(self) -> None:
+        values: dict[str, Any] = {
+            "database_url": self.database_url,
+            "default_carrier": "smsc",
+            "claim_lease_seconds": 5,
+            "worker_idle_ms": 20,
+            "dispatch_batch": 50,
+            "receipt_grace_minutes": 0,
+            "callback_retry_delays_seconds": [0.5, 0.5, 0.5, 0.5, 0.5],
+            "log_level": "warning",
+            "secret_hash_time_cost": 1,
+            "secret_hash_memory_kib": 8,
+            **self.settings,
+        }
+        lines = [f"{key} = {_toml(value)}" for key, value in values.items()]
+        lines += [
+            "",
+            "[carriers.smsc]",
+            'type = "smpp"',
+            f"port = {self.smsc.port}",
+            'system_id = "smscast"',
+            'password = "secret"',
+            f"window = {WINDOW}",
+            "response_timeout_seconds = 2",
+            "enquire_link_seconds = 1",
+            *(f"{key} = {_toml(value)}" for key, value in self.carrier.items()),
+        ]
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    # -- processes -----------------------------------------------------------------------
+
+    async def start_worker(self, name: str, *only: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCAST_")}
+        env.update({"SMSCAST_CONFIG": str(self.config), "SMSCAST_WORKER_NAME": name})
+        args = ["-m", "smscast", "worker"]
+        if only:
+            args += ["--only", ",".join(only)]
+        self.workers[name] = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+    async def kill(self, name: str) -> None:
+        """SIGKILL: no release of leases, no goodbye to the SMSC."""
+        if await self.waiting():
+            self.kills_mid_campaign += 1
+        process = self.workers.pop(name)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        self.kills += 1
+
+    async def restart_dead(self) -> list[str]:
+        """Start again the workers that exited by themselves (a supervisor's job)."""
+        dead = [n for n, p in self.workers.items() if p.returncode is not None]
+        for name in dead:
+            del self.workers[name]
+            await self.start_worker(name)
+        return dead
+
+    async def stop(self) -> None:
+        for process in self.workers.values():
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.workers.values():
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        self.workers.clear()
+        if self.services is not None:
+            await self.services.close()
+
+    # -- work ----------------------------------------------------------------------------
+
+    async def open(self) -> Services:
+        if self.services is None:
+            self.services = build_services(make_settings(self.database_url), SystemClock())
+        return self.services
+
+    async def account(self, balance: Decimal = Decimal(10**6)) -> Principal:
+        services = await self.open()
+        made = await services.accounts.create(f"rel-{time.monotonic_ns()}", balance=balance)
+        return Principal(made.account.id, made.application.application.id, frozenset({"sms"}))
+
+    async def campaign(self, caller: Principal, numbers: tuple[str, ...], **extra: Any) -> str:
+        services = await self.open()
+        row = await services.campaigns.create(
+            caller, CampaignRequest(sender="Shop", body="Reliable", to=numbers, **extra)
+        )
+        return str(row.id)
+
+    async def waiting(self) -> int:
+        services = await self.open()
+        async with services.db.read() as conn:
+            query = select(func.count()).where(messages.c.status.not_in(FINAL))
+            return int((await conn.execute(query)).scalar_one())
+
+    async def until_final(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := await self.waiting()) > 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{left} message(s) not final after {seconds} s: {await self.stuck()}"
+                )
+            await self.restart_dead()
+            await asyncio.sleep(0.2)
+
+    async def stuck(self) -> list[dict[str, Any]]:
+        """A few messages not final, with their parts: what a failing scenario shows."""
+        services = await self.open()
+        async with services.db.read() as conn:
+            found = (
+                await conn.execute(select(messages).where(messages.c.status.not_in(FINAL)).limit(5))
+            ).all()
+            shown = []
+            for row in found:
+                parts = (
+                    await conn.execute(select(sms_parts).where(sms_parts.c.message_pk == row.pk))
+                ).all()
+                shown.append({**row._asdict(), "parts": [p._asdict() for p in parts]})
+        return shown
+
+    def submits(self) -> Mapping[str, int]:
+        """How many submit_sm the SMSC accepted for each destination (as +digits)."""
+        return Counter("+" + pdu.text("destination_addr") for pdu in self.smsc.accepted)
+
+
+def numbers(count: int, start: int = 0) -> tuple[str, ...]:
+    """Ordinary Greek mobile numbers."""
+    return tuple(f"+30691{n:07d}" for n in range(start, start + count))

@@ -1,0 +1,201 @@
+"""Workers, the SMSC and the database failing under a running campaign, on PostgreSQL with
+several ``smscast worker`` processes: whatever happens, every accepted message ends final,
+once, with the money and the counters right (tests/reliability/invariants.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from smscast.smsc.simulator import Simulator, SimulatorOptions
+from tests.conftest import _reset_postgres as reset_postgres
+from tests.reliability.cluster import WINDOW, Cluster, numbers
+from tests.reliability.invariants import check
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
+
+
+@pytest.fixture
+def database_url(pg_database: str) -> str:
+    """PostgreSQL only: several worker processes share one database (SQLite is for one)."""
+    asyncio.run(reset_postgres(pg_database))
+    return pg_database
+
+
+@pytest.fixture
+async def cluster(database_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    smsc = Simulator(
+        SimulatorOptions(credentials={"smscast": "secret"}, receipt_delay_ms=(5, 50), seed=7)
+    )
+    await smsc.start()
+    built = Cluster(database_url, tmp_path, smsc)
+    built.write_config()
+    try:
+        yield built
+    finally:
+        await built.stop()
+        await smsc.stop()
+
+
+async def start(cluster: Cluster, count: int) -> None:
+    for n in range(count):
+        await cluster.start_worker(f"w{n}")
+
+
+async def test_workers_killed_mid_campaign_lose_nothing(cluster: Cluster, scale: int):
+    caller = await cluster.account()
+    total = 600 * scale
+    tracking_id = await cluster.campaign(caller, numbers(total))
+    await start(cluster, 3)
+    rng = random.Random(3)
+    for round_ in range(3 * scale):
+        await asyncio.sleep(rng.uniform(0.3, 1.0))
+        victim = rng.choice(sorted(cluster.workers))
+        await cluster.kill(victim)
+        await cluster.start_worker(f"{victim}-{round_}")
+    await cluster.until_final(90)
+    report = await check(
+        (await cluster.open()).db,
+        accepted={tracking_id: total},
+        submits=cluster.submits(),
+        duplicates_allowed=cluster.kills * WINDOW,
+    )
+    assert report.messages == total
+    assert cluster.kills_mid_campaign == cluster.kills == 3 * scale
+
+
+async def test_the_smsc_restarting_mid_campaign_loses_nothing(cluster: Cluster, scale: int):
+    caller = await cluster.account()
+    total = 800 * scale
+    # A part whose answer was lost with the link is never sent again: it ends Undelivered
+    # when its validity (1 minute here) is over.
+    tracking_id = await cluster.campaign(caller, numbers(total), ttl=1)
+    await start(cluster, 2)
+    binds = 2  # one per worker
+    stats = cluster.smsc.stats
+    for restart in range(2):
+        # Each restart drops links that are up and busy: bound again, some sent since.
+        sent = stats.accepted
+        await cluster.smsc.wait_until(
+            lambda n=restart, sent=sent: (
+                stats.binds >= (n + 1) * binds and stats.accepted >= sent + 50
+            ),
+            seconds=30,
+        )
+        assert await cluster.waiting()  # the restart lands mid-campaign
+        await cluster.smsc.restart(down_seconds=1.0)
+    await cluster.until_final(150)
+    await check(
+        (await cluster.open()).db,
+        accepted={tracking_id: total},
+        submits=cluster.submits(),
+        duplicates_allowed=2 * binds * WINDOW,
+    )
+    # Bound again after each restart (the links come back whether or not traffic waits).
+    for _ in range(150):
+        if cluster.smsc.stats.binds >= 3 * binds:
+            break
+        await asyncio.sleep(0.1)
+    assert cluster.smsc.stats.binds >= 3 * binds, cluster.smsc.stats
+
+
+async def test_a_throttling_smsc_with_a_full_queue_delays_but_fails_nothing(
+    database_url: str, tmp_path: Path, scale: int
+):
+    options = SimulatorOptions(
+        credentials={"smscast": "secret"},
+        receipt_delay_ms=(5, 20),
+        throttle_every=7,
+        queue_full_every=11,
+    )
+    async with Simulator(options) as smsc:
+        cluster = Cluster(database_url, tmp_path, smsc)
+        cluster.write_config()
+        try:
+            caller = await cluster.account()
+            total = 300 * scale
+            tracking_id = await cluster.campaign(caller, numbers(total))
+            await start(cluster, 2)
+            await cluster.until_final(90)
+            report = await check(
+                (await cluster.open()).db,
+                accepted={tracking_id: total},
+                submits=cluster.submits(),
+                duplicates_allowed=0,
+            )
+        finally:
+            await cluster.stop()
+    assert smsc.stats.throttled > 0
+    assert report.statuses["Failed"] == 0  # a refusal to slow down is not a failure
+    assert report.statuses["Delivered"] == total
+
+
+async def test_early_and_duplicate_receipts_are_applied_once(
+    database_url: str, tmp_path: Path, scale: int
+):
+    options = SimulatorOptions(
+        credentials={"smscast": "secret"},
+        receipt_delay_ms=(0, 5),
+        early_receipts=True,
+        duplicate_receipts=True,
+    )
+    async with Simulator(options) as smsc:
+        cluster = Cluster(database_url, tmp_path, smsc)
+        cluster.write_config()
+        try:
+            caller = await cluster.account()
+            total = 300 * scale
+            tracking_id = await cluster.campaign(
+                caller,
+                numbers(total),
+                callback=_callback("http://127.0.0.1:9/never"),
+            )
+            await start(cluster, 2)
+            await cluster.until_final(90)
+            report = await check(
+                (await cluster.open()).db,
+                accepted={tracking_id: total},
+                submits=cluster.submits(),
+                duplicates_allowed=0,
+            )
+        finally:
+            await cluster.stop()
+    assert report.statuses["Delivered"] == total
+    assert smsc.stats.receipts_sent >= 2 * total
+
+
+async def test_database_connections_dropped_mid_campaign_lose_nothing(cluster: Cluster, scale: int):
+    caller = await cluster.account()
+    total = 600 * scale
+    tracking_id = await cluster.campaign(caller, numbers(total), ttl=1)
+    await start(cluster, 3)
+    services = await cluster.open()
+    for _ in range(3 * scale):
+        await asyncio.sleep(0.5)
+        async with services.db.write() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND application_name NOT LIKE 'pytest%'"
+                )
+            )
+    await cluster.until_final(150)
+    await check(
+        services.db,
+        accepted={tracking_id: total},
+        submits=cluster.submits(),
+        # A worker whose connection died mid-record may exit; its window is sent again.
+        duplicates_allowed=(3 * scale + 3) * WINDOW,
+    )
+
+
+def _callback(url: str) -> object:
+    from smscast.domain.campaigns import Callback, CallbackStrategy
+
+    return Callback(url, CallbackStrategy.ON_CHANGE)
