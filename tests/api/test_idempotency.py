@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smscast.api.idempotency import IdempotencyMiddleware, request_hash
 from smscast.clock import FakeClock
-from smscast.services.idempotency import IdempotencyService
+from smscast.services.idempotency import ABANDONED_AFTER, IdempotencyService
 from smscast.services.runtime import Services
 from smscast.types import AccountId
 from tests.conftest import GetToken, MakeAccount, bearer
@@ -217,6 +217,35 @@ async def test_a_key_in_flight_is_409(
         "developerMessage": "A request with this Idempotency-Key is still being processed",
     }
     assert await contact_count(client, bearer(await get_token(account))) == 0
+
+
+async def test_a_key_abandoned_by_a_dead_request_is_taken_over_by_a_retry(
+    client: httpx.AsyncClient,
+    services: Services,
+    make_account: MakeAccount,
+    get_token: GetToken,
+    clock: FakeClock,
+):
+    """A process that died mid-request leaves its reservation without an answer: after
+    ABANDONED_AFTER the same request with the key runs (a different one is still refused)."""
+    account = await make_account()
+    body = b'{"mobile": "+306912345678"}'
+    scope = {"method": "POST", "path": "/contacts/my", "query_string": b""}
+    keys = IdempotencyService(services.db, services.clock)
+    await keys.reserve(AccountId(account.account_id), "crashed", request_hash(scope, body))
+    clock.advance(ABANDONED_AFTER + timedelta(seconds=1))
+    headers = {
+        **keyed(bearer(await get_token(account)), "crashed"),
+        "Content-Type": "application/json",
+    }
+    other = await client.post("/contacts/my", json={"mobile": "+306912345679"}, headers=headers)
+    assert other.status_code == 400
+    response = await client.post("/contacts/my", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    again = await client.post("/contacts/my", content=body, headers=headers)
+    assert again.status_code == 200
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == response.json()
 
 
 async def test_without_a_valid_token_the_route_answers_401(client: httpx.AsyncClient):

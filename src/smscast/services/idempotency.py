@@ -21,6 +21,9 @@ from smscast.store.db import Database
 from smscast.types import AccountId
 
 KEY_LIFETIME = timedelta(hours=24)
+# A reservation still without an answer this long after it was made belongs to a request
+# whose process died (no request runs this long): a retry with the key takes it over.
+ABANDONED_AFTER = timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
 # A reservation can race another request only a few times (insert vs insert on PostgreSQL,
@@ -96,7 +99,13 @@ class IdempotencyService:
                 properties={HEADER: "already used with a different request"},
             )
         if row.status is None:
-            raise IdempotencyInFlight()
+            abandoned_before = now - ABANDONED_AFTER
+            if row.created_at > abandoned_before:
+                raise IdempotencyInFlight()
+            taken = await q.take_over_abandoned(
+                conn, account_id, key, request_hash, now, abandoned_before
+            )
+            return reservation if taken else None
         return StoredAnswer(row.status, row.response or "")
 
     async def complete(self, reservation: Reservation, status: int, body: str) -> None:

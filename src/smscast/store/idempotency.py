@@ -74,6 +74,30 @@ async def replace_expired(
     return result.rowcount == 1
 
 
+async def take_over_abandoned(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    key: str,
+    request_hash: str,
+    now: datetime,
+    abandoned_before: datetime,
+) -> bool:
+    """Make a reservation left without an answer since ``abandoned_before`` this request's;
+    False when it was answered or taken over meanwhile."""
+    result = await conn.execute(
+        update(keys)
+        .where(
+            keys.c.account_id == account_id,
+            keys.c.key == key,
+            keys.c.request_hash == request_hash,
+            keys.c.status.is_(None),
+            keys.c.created_at <= abandoned_before,
+        )
+        .values(created_at=now)
+    )
+    return result.rowcount == 1
+
+
 def _reservation(
     account_id: AccountId, key: str, request_hash: str, created_at: datetime
 ) -> ColumnElement[bool]:
