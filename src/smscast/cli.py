@@ -258,6 +258,78 @@ def migrate(ctx: typer.Context) -> None:
 
 
 @app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The cluster: workers and when each was last seen, who holds each carrier bind, the
+    queue per carrier, the callback backlog."""
+    from smscast.carriers.factory import build_carriers, build_router
+    from smscast.services.cluster import cluster_status
+
+    async def work(services: Services) -> Any:
+        carriers = build_carriers(services.settings, services.clock)
+        return await cluster_status(
+            services.db, services.clock, build_router(services.settings, carriers)
+        )
+
+    found = run(_with_services(_state(ctx).settings, work))
+    alive_since = found.now - found.lease
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "workers": [
+                        {
+                            "name": w.name,
+                            "host": w.host,
+                            "pid": w.pid,
+                            "tasks": w.tasks.split(","),
+                            "startedAt": _iso(w.started_at),
+                            "seenAt": _iso(w.seen_at),
+                            "alive": w.seen_at >= alive_since,
+                        }
+                        for w in found.workers
+                    ],
+                    "binds": [
+                        {
+                            "carrier": b.carrier,
+                            "slot": b.slot,
+                            "worker": b.worker
+                            if b.lease_until is not None and b.lease_until >= found.now
+                            else None,
+                        }
+                        for b in found.binds
+                    ],
+                    "queued": found.queued,
+                    "due": found.due,
+                    "callbacks": found.callbacks,
+                }
+            )
+        )
+        return
+    table = Table("worker", "host", "pid", "tasks", "seen", "state", box=None)
+    for w in found.workers:
+        alive = w.seen_at >= alive_since
+        table.add_row(w.name, w.host, str(w.pid), w.tasks, _when(w.seen_at, seconds=True),
+                      "alive" if alive else "[red]silent[/red]")  # fmt: skip
+    _print_whole(table)
+    binds = Table("carrier", "bind", "held by", "lease until", box=None)
+    for b in found.binds:
+        held = b.lease_until is not None and b.lease_until >= found.now
+        binds.add_row(b.carrier, str(b.slot), b.worker if held else "—",
+                      _when(b.lease_until, seconds=True) if held else "—")  # fmt: skip
+    _print_whole(binds)
+    queue = ", ".join(f"{name} {count:,}" for name, count in sorted(found.queued.items()))
+    out.print(f"queued: {queue or 'nothing'} ({found.due:,} due now)", highlight=False)
+    out.print(
+        f"callbacks: {found.callbacks.get('pending', 0):,} pending,"
+        f" {found.callbacks.get('failed', 0):,} failed",
+        highlight=False,
+    )
+
+
+@app.command()
 def smsc(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

@@ -46,7 +46,7 @@ class Cluster:
     directory: Path
     smsc: Simulator
     settings: dict[str, Any] = field(default_factory=dict)
-    carrier: dict[str, Any] = field(default_factory=lambda: {"tps": 100})
+    carrier: dict[str, Any] = field(default_factory=lambda: {"tps": 100, "binds": 2})
     workers: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
     services: Services | None = None
     kills: int = 0

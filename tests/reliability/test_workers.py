@@ -76,7 +76,7 @@ async def test_the_smsc_restarting_mid_campaign_loses_nothing(cluster: Cluster, 
     # when its validity (1 minute here) is over.
     tracking_id = await cluster.campaign(caller, numbers(total), ttl=1)
     await start(cluster, 2)
-    binds = 2  # one per worker
+    binds = 2  # the carrier's binds, shared by the two workers
     stats = cluster.smsc.stats
     for restart in range(2):
         # Each restart drops links that are up and busy: bound again, some sent since.

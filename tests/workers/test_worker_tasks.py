@@ -14,7 +14,7 @@ async def test_a_notifier_only_worker_runs_the_notifier_and_binds_no_carrier(
     services: Services, clock: FakeClock
 ):
     built = Worker(services, build_carriers(services.settings, clock), only=frozenset({"notifier"}))
-    assert set(built.tasks) == {"notifier"}
+    assert set(built.tasks) == {"notifier", "cluster"}  # cluster: its heartbeat
     assert built.carriers == {}
     await built.close()
 
@@ -23,10 +23,10 @@ async def test_the_dispatcher_brings_its_carriers(services: Services, clock: Fak
     built = Worker(
         services, build_carriers(services.settings, clock), only=frozenset({"dispatcher"})
     )
-    assert set(built.tasks) == {"dispatcher", "carrier:sandbox"}
+    assert set(built.tasks) == {"dispatcher", "carrier:sandbox", "cluster"}
     await built.close()
     everything = Worker(services, build_carriers(services.settings, clock))
-    assert {t for t in everything.tasks if not t.startswith("carrier:")} == TASKS
+    assert {t for t in everything.tasks if not t.startswith("carrier:")} == TASKS | {"cluster"}
     await everything.close()
 
 

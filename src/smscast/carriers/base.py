@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from smscast.domain.campaigns import MessageStatus
 
@@ -101,3 +101,16 @@ class Carrier(Protocol):
         dispatcher hands it that many at a time and records each lot as it is answered."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class SharedBinds(Protocol):
+    """A carrier whose binds are a budget for the whole cluster: it runs only the binds of
+    the slots its worker holds a lease on."""
+
+    @property
+    def slots(self) -> int: ...
+
+    def idle(self, slot: int) -> bool: ...
+
+    async def hold(self, slots: set[int]) -> None: ...

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from smscast.carriers.base import Carrier
+from smscast.carriers.routing import Router, merged_routes
 from smscast.carriers.sandbox import SandboxCarrier, SandboxOptions
 from smscast.carriers.smpp.carrier import SmppCarrier, SmppOptions
 from smscast.carriers.smpp.session import SessionOptions
@@ -50,3 +53,12 @@ def build_carrier(name: str, options: CarrierSettings, clock: Clock) -> Carrier:
         ),
         clock,
     )
+
+
+def build_router(settings: Settings, carriers: Mapping[str, Carrier]) -> Router:
+    """The routes table of the settings, with each carrier's own countries and prefixes."""
+    served = {
+        name: (options.priority, [*options.countries, *options.prefixes])
+        for name, options in settings.carriers.items()
+    }
+    return Router(carriers, merged_routes(settings.routes, served), settings.default_carrier)

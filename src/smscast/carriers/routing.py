@@ -38,6 +38,10 @@ class Router:
             key=lambda item: -len(item[0]),
         )
 
+    def prefixes(self) -> list[str]:
+        """The number prefixes that have routes of their own."""
+        return [prefix for prefix, _ in self._prefixes]
+
     def candidates(self, mobile: str, country: str) -> list[Carrier]:
         for prefix, carriers in self._prefixes:
             if mobile.startswith(prefix):

@@ -434,3 +434,28 @@ outbox = Table(
         sqlite_where=text("state = 'failed'"),
     ),
 )
+
+
+# Worker processes, as they last said they were alive (``smscast status``; fair shares of
+# carrier binds are counted among the live ones).
+workers = Table(
+    "workers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer(), nullable=False),
+    Column("tasks", String(200), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("seen_at", UtcDateTime(), nullable=False),
+)
+
+# The binds a carrier allows, shared by every worker of the cluster: a worker opens the bind
+# of a slot only while it holds the slot's lease, and a dead worker's lease runs out.
+carrier_binds = Table(
+    "carrier_binds",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("slot", Integer(), primary_key=True),
+    Column("worker", String(64), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+)

@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from smscast.carriers.base import Carrier
-from smscast.carriers.routing import Router, merged_routes
+from smscast.carriers.factory import build_router
+from smscast.services.cluster import ClusterMember
 from smscast.services.dispatch import Dispatcher, DispatchOptions
 from smscast.services.expiry import Expiry, Scheduler
 from smscast.services.notifier import Notifier, NotifierOptions
@@ -55,13 +56,7 @@ class Worker:
         db, clock = services.db, services.clock
         self.name = settings.worker_name or default_name()
         self.carriers = dict(carriers)
-        served = {
-            name: (options.priority, [*options.countries, *options.prefixes])
-            for name, options in settings.carriers.items()
-        }
-        self.router = Router(
-            routable, merged_routes(settings.routes, served), settings.default_carrier
-        )
+        self.router = build_router(settings, routable)
         self.receipt_store = ReceiptStore(db, clock)
         self.dispatcher = Dispatcher(
             db,
@@ -101,10 +96,15 @@ class Worker:
                 for name, step in self.tasks.items()
                 if name in only or (name.startswith("carrier:") and "dispatcher" in only)
             }
+        self.cluster = ClusterMember(
+            db, clock, self.name, ",".join(t for t in self.tasks if t in TASKS), self.carriers
+        )
+        self.tasks["cluster"] = self.cluster.step
         self._started = False
 
     async def start(self) -> None:
         if not self._started:
+            await self.cluster.join()  # which binds are this worker's, before binding
             for carrier in self.carriers.values():
                 await carrier.start(self.receipt_store)
             self._started = True
@@ -117,6 +117,11 @@ class Worker:
         for carrier in self.carriers.values():
             await carrier.close()
         await self.sender.close()
+        if self._started:
+            try:
+                await self.cluster.leave()
+            except Exception:  # the database is gone: the leases simply run out
+                log.warning("action=leave_failed worker=%s", self.name)
 
     async def burst(self, max_rounds: int = 100_000) -> int:
         """Run every task in turn until a whole round does nothing; what was done in all.

@@ -89,20 +89,63 @@ class SmppCarrier:
         self._references = itertools.count(secrets.randbelow(256))
         self._next = itertools.cycle(range(options.binds))
         self.inbound_messages = 0
+        # Slots whose binds run: all of them, unless ``hold`` says which (a cluster shares a
+        # carrier's binds through leases in the database).
+        self._held: set[int] | None = None
+        self._running: set[int] = set()
+        self._started = False
 
     # -- Carrier --------------------------------------------------------------------------
 
+    @property
+    def slots(self) -> int:
+        """How many binds the carrier allows (each a slot a worker of the cluster may hold)."""
+        return self.options.binds
+
+    async def hold(self, slots: set[int]) -> None:
+        """Run exactly the binds of ``slots``: start those newly granted, unbind those whose
+        lease was lost (another worker may have them now)."""
+        wanted = {n for n in slots if 0 <= n < self.options.binds}
+        self._held = wanted
+        if not self._started:
+            return
+        for n in sorted(self._running - wanted):
+            await self._stop_slot(n)
+        for n in sorted(wanted - self._running):
+            self._start_slot(n)
+
+    def idle(self, slot: int) -> bool:
+        """Whether slot ``slot``'s bind has nothing in flight (it can go without a loss)."""
+        return self.sessions[slot].outstanding == 0
+
     async def start(self, receipts: ReceiptSink) -> None:
         self._sink = receipts
-        for session in (*self.sessions, *self.receivers):
-            session.start()
+        self._started = True
+        for n in sorted(self._held if self._held is not None else range(self.options.binds)):
+            self._start_slot(n)
         self._flusher = asyncio.create_task(self._flush_receipts(), name=f"smpp:{self.name}:dlr")
 
     async def close(self) -> None:
-        for session in (*self.sessions, *self.receivers):
-            await session.close()
+        for n in sorted(self._running):
+            await self._stop_slot(n)
         if self._flusher is not None:
             self._flusher.cancel()
+
+    def _start_slot(self, n: int) -> None:
+        self.sessions[n].start()
+        if self.receivers:
+            self.receivers[n].start()
+        self._running.add(n)
+
+    async def _stop_slot(self, n: int) -> None:
+        """Unbind slot ``n``; a fresh session takes its place, should the slot come back."""
+        self._running.discard(n)
+        old = [self.sessions[n], *([self.receivers[n]] if self.receivers else [])]
+        self.sessions[n] = Session(old[0].name, old[0].options, self._inbound)
+        if self.receivers:
+            self.receivers[n] = Session(old[1].name, old[1].options, self._inbound)
+        for session in old:
+            await session.close()
 
     def available(self) -> bool:
         """Whether any bind is up (the router sends elsewhere while none is)."""
@@ -112,7 +155,7 @@ class SmppCarrier:
         return bool(self._pending)
 
     def in_flight_limit(self) -> int | None:
-        return self.options.session.window * len(self.sessions)
+        return self.options.session.window * max(1, len(self._running))
 
     async def step(self) -> bool:
         return False  # receipts arrive on the binds' own reader tasks
