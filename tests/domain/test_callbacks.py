@@ -737,3 +737,28 @@ def test_attempts_until_exhausted() -> None:
 def test_negative_attempts_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         next_attempt(-1, T0)
+
+
+def test_the_readme_receiver_snippet_verifies_our_signatures():
+    """README shows receivers how to verify a callback: that code must accept what we sign
+    and refuse a tampered body, a wrong key and an old signature."""
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Callbacks", 1)[1]
+    snippet = re.search(r"```python\n(.*?)```", section, re.S)
+    assert snippet is not None
+    scope: dict[str, object] = {}
+    exec(snippet.group(1), scope)
+    readme_verify = scope["verify"]
+    assert callable(readme_verify)
+    body = b'{"messageId":"m-1"}'
+    now = int(time.time())
+    header = sign("the-secret", now, body)
+    assert readme_verify("the-secret", header, body)
+    assert not readme_verify("the-secret", header, body + b" ")
+    assert not readme_verify("another", header, body)
+    assert not readme_verify("the-secret", sign("the-secret", now - 3600, body), body)
+    assert not readme_verify("the-secret", "garbage", body)

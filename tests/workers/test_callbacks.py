@@ -485,3 +485,28 @@ async def test_callbacks_are_written_with_their_change_or_not_at_all(
     await worker.burst()
     assert [b["status"]["name"] for b in receiver.bodies()] == ["Sent"]
     assert json.loads(receiver.received[0][0])["to"] == NUMBERS[0]
+
+
+async def test_a_single_sms_is_called_back_without_a_campaign(
+    client: httpx.AsyncClient, login: Login, worker: Worker, clock: FakeClock, receiver: Receiver
+):
+    response = await client.post(
+        "/sms",
+        json={
+            "from": "Shop",
+            "body": "One",
+            "to": NUMBERS[0],
+            "label": "otp",
+            "callback": {"url": receiver.url, "strategy": "OnCompletion"},
+        },
+        headers=await login(),
+    )
+    assert response.status_code == 200, response.text
+    message_id = response.json()["trackingId"]
+    await settle(worker, clock)
+    [body] = receiver.bodies()
+    assert body["messageId"] == message_id
+    assert "campaignTrackingId" not in body
+    assert "campaignName" not in body
+    assert body["label"] == "otp"
+    assert body["status"]["name"] in FINAL
