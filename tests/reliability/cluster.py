@@ -23,7 +23,7 @@ from smscast.services.auth import Principal
 from smscast.services.campaigns import CampaignRequest
 from smscast.services.runtime import Services, build_services
 from smscast.smsc.simulator import Simulator
-from smscast.store.tables import messages, sms_parts
+from smscast.store.tables import messages, receipts, sms_parts
 from tests.conftest import make_settings
 
 WINDOW = 10  # each bind's window: what one crash may send again
@@ -159,9 +159,25 @@ class Cluster:
             query = select(func.count()).where(messages.c.status.not_in(FINAL))
             return int((await conn.execute(query)).scalar_one())
 
+    async def receipts_due(self) -> int:
+        """Receipts stored for known parts and not yet applied (a late duplicate, say)."""
+        services = await self.open()
+        async with services.db.read() as conn:
+            query = (
+                select(func.count())
+                .select_from(receipts)
+                .join(
+                    sms_parts,
+                    (sms_parts.c.carrier == receipts.c.carrier)
+                    & (sms_parts.c.carrier_message_id == receipts.c.carrier_message_id),
+                )
+            )
+            return int((await conn.execute(query)).scalar_one())
+
     async def until_final(self, seconds: float) -> None:
+        """Until every message is final and every receipt for a known part is applied."""
         deadline = time.monotonic() + seconds
-        while (left := await self.waiting()) > 0:
+        while (left := await self.waiting()) > 0 or await self.receipts_due():
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"{left} message(s) not final after {seconds} s: {await self.stuck()}"
@@ -181,7 +197,7 @@ class Cluster:
                 parts = (
                     await conn.execute(select(sms_parts).where(sms_parts.c.message_pk == row.pk))
                 ).all()
-                shown.append({**row._asdict(), "parts": [p._asdict() for p in parts]})
+                shown.append({**row._asdict(), "sms_parts": [p._asdict() for p in parts]})
         return shown
 
     def submits(self) -> Mapping[str, int]:

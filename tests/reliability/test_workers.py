@@ -143,6 +143,7 @@ async def test_early_and_duplicate_receipts_are_applied_once(
         receipt_delay_ms=(0, 5),
         early_receipts=True,
         duplicate_receipts=True,
+        duplicate_delay_ms=300,  # applied in a later batch than the first
     )
     async with Simulator(options) as smsc:
         cluster = Cluster(database_url, tmp_path, smsc)

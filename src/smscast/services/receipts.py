@@ -88,9 +88,14 @@ class ReceiptIntake:
             due = await q.due_receipts(conn, now, BATCH)
             if not due:
                 return 0
-            parts = await q.parts_by_carrier_id(
-                conn, [(r.carrier, r.carrier_message_id) for r in due]
-            )
+            keys = [(r.carrier, r.carrier_message_id) for r in due]
+            parts = await q.parts_by_carrier_id(conn, keys)
+            # Messages are locked before their parts, in key order, as expiry does (the other
+            # order deadlocked against expiry on PostgreSQL); then the parts are read again:
+            # another worker may have applied a copy of one of these receipts while we
+            # waited, and a part read before the lock would be applied (and called back) twice.
+            await q.message_states(conn, {p.message_pk for p in parts.values()}, lock=True)
+            parts = await q.parts_by_carrier_id(conn, keys)
             done: list[int] = []
             retries: list[dict[str, object]] = []
             updates: dict[int, dict[str, object]] = {}
@@ -116,8 +121,6 @@ class ReceiptIntake:
                     "error": receipt.error,
                     "status_at": receipt.done_at or now,
                 }
-            # Messages are locked before their parts, in key order, as expiry does: the
-            # other order deadlocked against expiry on PostgreSQL.
             locked = await q.message_states(
                 conn, {int(str(u["message_pk"])) for u in updates.values()}, lock=True
             )

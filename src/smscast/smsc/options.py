@@ -49,6 +49,7 @@ class SimulatorOptions:
     reject_bind: bool = False
     drop_after: int = 0  # close a connection after its Nth submit_sm, once that is answered
     duplicate_receipts: bool = False
+    duplicate_delay_ms: int = 0  # the duplicate right after the receipt (0) or this much later
     early_receipts: bool = False  # the receipt goes out before the submit_sm_resp
     prefix_behaviours: Mapping[str, Behaviour] = field(default_factory=dict)
     record: bool = True  # keep every submit_sm in ``Simulator.received``

@@ -435,8 +435,9 @@ class Simulator:
             session.answered.set()
         self._touch()
 
-    def _deliver(self, receipt: Receipt) -> None:
-        """Send ``receipt`` to a receiver of its system_id, or keep it until one binds."""
+    def _deliver(self, receipt: Receipt, *, copy: bool = False) -> None:
+        """Send ``receipt`` to a receiver of its system_id, or keep it until one binds.
+        ``copy``: the later duplicate of one already sent."""
         if self._stopping:
             return
         receivers = self._receivers.get(receipt.system_id)
@@ -447,7 +448,13 @@ class Simulator:
         session = receivers[self._turn % len(receivers)]
         options = self.options
         id_format = options.receipt_id_format or options.message_id_format
-        for _ in range(2 if options.duplicate_receipts else 1):
+        twice = options.duplicate_receipts and not copy
+        if twice and options.duplicate_delay_ms:
+            # The copy goes out later, as from an SMSC retrying a receipt it thinks was lost.
+            later = functools.partial(self._deliver, receipt, copy=True)
+            self._later(options.duplicate_delay_ms / 1000, later)
+            twice = False
+        for _ in range(2 if twice else 1):
             sequence = session.next_sequence()
             session.unacked[sequence] = receipt
             done_at = self._clock.now()
