@@ -5,7 +5,9 @@ once, with the money and the counters right (tests/reliability/invariants.py).""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -204,3 +206,87 @@ def _callback(url: str) -> object:
     from smscast.domain.campaigns import Callback, CallbackStrategy
 
     return Callback(url, CallbackStrategy.ON_CHANGE)
+
+
+async def test_unanswered_submits_and_missing_receipts_end_final_never_twice(
+    database_url: str, tmp_path: Path, scale: int
+):
+    """Some numbers' submits are never answered (window timeouts), others never get a
+    receipt: nothing is sent twice, and all of them end Undelivered when their validity (one
+    minute) is over."""
+    options = SimulatorOptions(
+        credentials={"smscast": "secret"},
+        receipt_delay_ms=(5, 20),
+        never_answer_prefix=("3069100001",),  # +3069100001NN: 100 numbers
+        prefix_behaviours={"3069100002": "no_receipt"},  # and the next 100
+    )
+    async with Simulator(options) as smsc:
+        cluster = Cluster(database_url, tmp_path, smsc)
+        cluster.write_config()
+        try:
+            caller = await cluster.account()
+            total = 300 * scale
+            tracking_id = await cluster.campaign(caller, numbers(total), ttl=1)
+            await start(cluster, 2)
+            await cluster.until_final(150)
+            report = await check(
+                (await cluster.open()).db,
+                accepted={tracking_id: total},
+                submits=cluster.submits(),
+                duplicates_allowed=0,
+            )
+        finally:
+            await cluster.stop()
+    assert smsc.stats.unanswered == 100
+    assert report.statuses["Undelivered"] >= 200
+    assert report.statuses["Delivered"] + report.statuses["Undelivered"] == total
+
+
+async def test_a_webhook_receiver_down_then_back_gets_every_callback(cluster: Cluster, scale: int):
+    from aiohttp import web
+
+    received: list[bytes] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.Response(status=200)
+
+    port = free_port()
+    caller = await cluster.account()
+    total = 200 * scale
+    tracking_id = await cluster.campaign(
+        caller, numbers(total), callback=_callback(f"http://127.0.0.1:{port}/hook")
+    )
+    await start(cluster, 2)
+    await asyncio.sleep(1.5)  # callbacks fail: nothing listens yet
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await cluster.until_final(90)
+        services = await cluster.open()
+        for _ in range(300):
+            async with services.db.read() as conn:
+                left = (
+                    await conn.execute(
+                        text("SELECT count(*) FROM outbox WHERE state <> 'delivered'")
+                    )
+                ).scalar_one()
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        assert left == 0
+        await check(services.db, accepted={tracking_id: total})
+    finally:
+        await runner.cleanup()
+    # Every part: Sent, then its final status; at least once each (retries may repeat one).
+    seen = {(json.loads(b)["smsId"], json.loads(b)["status"]["name"]) for b in received}
+    assert len(seen) == 2 * total
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
