@@ -47,6 +47,19 @@ def object_from(body: Any) -> Mapping[str, Any]:
     return body
 
 
+def contact_from(body: Any) -> Mapping[str, Any]:
+    """A contact object whose ``labels``, when given, is an array (of ``{name, value}``); an
+    empty value (``null``, ``{}``, ``""``) means no labels, as it always has."""
+    data = object_from(body)
+    labels = data.get("labels")
+    if labels and not isinstance(labels, list):
+        raise ValidationFailed(
+            "Invalid labels: expected an array of {name, value}",
+            properties={"labels": "not an array of {name, value}"},
+        )
+    return data
+
+
 def list_from(body: Any) -> list[Any]:
     if not isinstance(body, list):
         raise ValidationFailed("expected a JSON array", properties={"body": "not an array"})

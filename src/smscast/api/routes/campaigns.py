@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from smscast.api.campaign_requests import campaign_request, single_request
 from smscast.api.deps import ServicesDep, SmsCaller
 from smscast.api.formats import iso_millis
+from smscast.api.openapi import CAMPAIGN, SINGLE_SMS, json_body
 from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import BodyAnalysisOut
 from smscast.domain.analysis import analyse
@@ -91,7 +92,7 @@ def single_body(view: SingleView) -> dict[str, Any]:
     return out
 
 
-@router.post("/sms/campaign")
+@router.post("/sms/campaign", openapi_extra=json_body(CAMPAIGN))
 async def send_campaign(principal: SmsCaller, services: ServicesDep, body: JsonBody) -> Any:
     row = await services.campaigns.create(principal, campaign_request(body))
     return JSONResponse(campaign_body(row))
@@ -104,7 +105,7 @@ async def get_campaign(principal: SmsCaller, services: ServicesDep, tracking_id:
     return JSONResponse(campaign_body(row))
 
 
-@router.put("/sms/{tracking_id}")
+@router.put("/sms/{tracking_id}", openapi_extra=json_body(CAMPAIGN))
 async def update_campaign(
     principal: SmsCaller, services: ServicesDep, tracking_id: str, body: JsonBody
 ) -> Any:
@@ -118,7 +119,7 @@ async def delete_campaign(principal: SmsCaller, services: ServicesDep, tracking_
     return Response(status_code=200)
 
 
-@router.post("/sms/analyze/campaign")
+@router.post("/sms/analyze/campaign", openapi_extra=json_body(CAMPAIGN))
 async def analyze_campaign(principal: SmsCaller, services: ServicesDep, body: JsonBody) -> Any:
     request = campaign_request(body)
     result = await services.campaigns.analyse(principal, request)
@@ -132,7 +133,7 @@ async def analyze_campaign(principal: SmsCaller, services: ServicesDep, body: Js
     )
 
 
-@router.post("/sms")
+@router.post("/sms", openapi_extra=json_body(SINGLE_SMS))
 async def send_single(principal: SmsCaller, services: ServicesDep, body: JsonBody) -> Any:
     view = await services.campaigns.send_single(principal, single_request(body))
     return JSONResponse(single_body(view))

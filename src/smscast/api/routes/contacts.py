@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, Response
 
-from smscast.api.bodies import ids_from, list_from, object_from
+from smscast.api.bodies import contact_from, ids_from, list_from, object_from
 from smscast.api.deps import ContactCaller, ServicesDep
+from smscast.api.openapi import CONTACT_ID_LIST, CONTACT_UPDATE, LABELS, NEW_CONTACT, json_body
 from smscast.api.pages import PageDep, page_body
 from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import ContactOut, UpdatedOut
@@ -23,9 +24,9 @@ def _contact(view: Any) -> JSONResponse:
     return JSONResponse(ContactOut.of(view).model_dump(mode="json"))
 
 
-@router.post("/contacts/my")
+@router.post("/contacts/my", openapi_extra=json_body(NEW_CONTACT))
 async def create_contact(principal: ContactCaller, services: ServicesDep, body: JsonBody) -> Any:
-    view = await services.contacts.create(principal.account_id, object_from(body))
+    view = await services.contacts.create(principal.account_id, contact_from(body))
     return _contact(view)
 
 
@@ -38,7 +39,7 @@ async def list_contacts(principal: ContactCaller, services: ServicesDep, paging:
     return JSONResponse(page_body(content, total, paging))
 
 
-@router.delete("/contacts/my")
+@router.delete("/contacts/my", openapi_extra=json_body(CONTACT_ID_LIST))
 async def delete_contacts(principal: ContactCaller, services: ServicesDep, body: JsonBody) -> Any:
     await services.contacts.delete_many(principal.account_id, ids_from(body))
     return Response(status_code=200)
@@ -68,7 +69,7 @@ async def get_labels(principal: ContactCaller, services: ServicesDep) -> Any:
     return JSONResponse(await services.contacts.labels(principal.account_id))
 
 
-@router.post("/contacts/labels/my")
+@router.post("/contacts/labels/my", openapi_extra=json_body(LABELS))
 async def create_labels(principal: ContactCaller, services: ServicesDep, body: JsonBody) -> Any:
     items = list_from(body)
     created = await services.contacts.add_labels(
@@ -83,7 +84,7 @@ async def blacklisted(principal: ContactCaller, services: ServicesDep, service: 
     return JSONResponse([ContactOut.of(v).model_dump(mode="json") for v in views])
 
 
-@router.post("/contacts/my/blacklist/{service}")
+@router.post("/contacts/my/blacklist/{service}", openapi_extra=json_body(CONTACT_ID_LIST))
 async def add_to_blacklist(
     principal: ContactCaller, services: ServicesDep, service: str, body: JsonBody
 ) -> Any:
@@ -91,7 +92,7 @@ async def add_to_blacklist(
     return JSONResponse(UpdatedOut(updated=count).model_dump())
 
 
-@router.delete("/contacts/my/blacklist/{service}")
+@router.delete("/contacts/my/blacklist/{service}", openapi_extra=json_body(CONTACT_ID_LIST))
 async def remove_from_blacklist(
     principal: ContactCaller, services: ServicesDep, service: str, body: JsonBody
 ) -> Any:
@@ -104,11 +105,11 @@ async def get_contact(principal: ContactCaller, services: ServicesDep, contact_i
     return _contact(await services.contacts.get(principal.account_id, contact_id))
 
 
-@router.put("/contacts/my/{contact_id}")
+@router.put("/contacts/my/{contact_id}", openapi_extra=json_body(CONTACT_UPDATE))
 async def update_contact(
     principal: ContactCaller, services: ServicesDep, contact_id: str, body: JsonBody
 ) -> Any:
-    view = await services.contacts.update(principal.account_id, contact_id, object_from(body))
+    view = await services.contacts.update(principal.account_id, contact_id, contact_from(body))
     return _contact(view)
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from smscast.api.bodies import ids_from, names_from, object_from
 from smscast.api.deps import ContactCaller, ServicesDep
+from smscast.api.openapi import CONTACT_ID_LIST, GROUP, GROUP_NAMES, json_body
 from smscast.api.pages import PageDep, page_body
 from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import ContactOut, GroupOut
@@ -28,7 +29,7 @@ async def list_groups(principal: ContactCaller, services: ServicesDep) -> Any:
     return JSONResponse([GroupOut(name=g.name, size=g.size).model_dump() for g in found])
 
 
-@router.post("/groups/my")
+@router.post("/groups/my", openapi_extra=json_body(GROUP))
 async def create_group(principal: ContactCaller, services: ServicesDep, body: JsonBody) -> Any:
     group = await services.contacts.create_group(
         principal.account_id, object_from(body).get("name")
@@ -36,7 +37,7 @@ async def create_group(principal: ContactCaller, services: ServicesDep, body: Js
     return _group(group.name, group.size)
 
 
-@router.delete("/groups/my")
+@router.delete("/groups/my", openapi_extra=json_body(GROUP_NAMES))
 async def delete_groups(
     principal: ContactCaller,
     services: ServicesDep,
@@ -66,7 +67,7 @@ async def group_members(
     return JSONResponse(page_body(content, total, paging))
 
 
-@router.post("/groups/my/{name}/contacts")
+@router.post("/groups/my/{name}/contacts", openapi_extra=json_body(CONTACT_ID_LIST))
 async def add_group_members(
     principal: ContactCaller, services: ServicesDep, name: str, body: JsonBody
 ) -> Any:
@@ -74,7 +75,7 @@ async def add_group_members(
     return _group(group.name, group.size)
 
 
-@router.delete("/groups/my/{name}/contacts")
+@router.delete("/groups/my/{name}/contacts", openapi_extra=json_body(CONTACT_ID_LIST))
 async def remove_group_members(
     principal: ContactCaller, services: ServicesDep, name: str, body: JsonBody
 ) -> Any:

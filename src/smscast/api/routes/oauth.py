@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from smscast.api.deps import ServicesDep
+from smscast.api.errors import validation_failed
 from smscast.api.routing import SafeTextRoute
 from smscast.api.schemas import TokenOut
-from smscast.errors import OAuthError
+from smscast.errors import OAuthError, ValidationFailed
 
-router = APIRouter(tags=["auth"], route_class=SafeTextRoute)
+
+class OAuthRoute(SafeTextRoute):
+    """A malformed token request (a form that cannot be parsed, text that cannot be stored)
+    is an OAuth ``invalid_request``: the token endpoint answers every error in OAuth's shape,
+    which is what token clients read, never in Routee's."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def oauth_shaped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ValidationFailed as exc:
+                raise OAuthError(400, "invalid_request", exc.message) from None
+            except RequestValidationError as exc:
+                message = validation_failed(exc.errors()).message
+                raise OAuthError(400, "invalid_request", message) from None
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                raise OAuthError(400, "invalid_request", str(exc.detail)) from None
+
+        return oauth_shaped
+
+
+router = APIRouter(tags=["auth"], route_class=OAuthRoute)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str]:

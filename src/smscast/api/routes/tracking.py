@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from smscast.api.deps import ReportCaller, ServicesDep
 from smscast.api.formats import iso_millis, parse_instant
+from smscast.api.openapi import TRACKING_FILTERS, json_body
 from smscast.api.pages import PageDep, page_body
 from smscast.api.routing import SafeTextRoute
 from smscast.errors import ValidationFailed
@@ -83,7 +84,7 @@ async def track_campaign(
     return JSONResponse(page_body(content, page.total, paging))
 
 
-@router.post("/sms/tracking")
+@router.post("/sms/tracking", openapi_extra=json_body(TRACKING_FILTERS))
 async def search_tracking(
     principal: ReportCaller,
     services: ServicesDep,
