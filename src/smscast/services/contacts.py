@@ -368,7 +368,10 @@ def _contact_values(
         values: dict[str, Any] = {}
         merged_labels = dict(existing_labels)
         given = dict(fields)
-        for item in given.pop("labels", None) or []:
+        labels = given.pop("labels", None) or []
+        if not isinstance(labels, list):  # every caller, not only the API, gets a clear error
+            raise ContactFieldError("labels", "an array of {name, value}")
+        for item in labels:
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
                 raise ContactFieldError("labels", "each label is {name, value}")
             name = item["name"]
