@@ -294,6 +294,7 @@ async def post_and_kill(
 
 @pytest.mark.postgres
 @pytest.mark.timeout(900)
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # PostgreSQL only
 async def test_an_api_killed_while_accepting_leaves_the_campaign_whole_or_absent(
     database_url: str,
     services: Services,
@@ -302,8 +303,7 @@ async def test_an_api_killed_while_accepting_leaves_the_campaign_whole_or_absent
     clock: FakeClock,
     scale: int,
 ):
-    if "postgresql" not in database_url:
-        pytest.skip("PostgreSQL scenario")
+    assert "postgresql" in database_url
     seed = random.randrange(2**32)
     rng = random.Random(seed)
     size = min(20_000 * scale, MAX_TO)
