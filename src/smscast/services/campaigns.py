@@ -404,7 +404,7 @@ class CampaignService:
         budget = account.balance + kept.paid - kept.cost
         due = future(request.scheduled_at, now) or now
         writer = MessageWriter(table, due, Bulk(conn), pk, account_id, request.ttl, now, budget)
-        with bulk_allocations(), _personalized_text_limit():
+        with bulk_allocations(_bulk(request)), _personalized_text_limit():
             resolution = await resolve(conn, account_id, request, planner, writer, now)
             errors = check(request, resolution)
             await writer.flush()
@@ -521,3 +521,12 @@ def _callback_json(callback: Callback | None) -> dict[str, str] | None:
 def statuses_of(row: CampaignRow) -> Mapping[str, int]:
     """The campaign object's ``statuses``: every key, always."""
     return {status.value: row.statuses.get(status.value.lower(), 0) for status in MessageStatus}
+
+
+# Campaigns of at least this many named recipients (or naming groups, whose size is not
+# known yet) pause the cyclic collector; smaller ones are over before it would matter.
+_BULK_FROM = 1000
+
+
+def _bulk(request: CampaignRequest) -> bool:
+    return bool(request.groups) or len(request.to) + len(request.contacts) >= _BULK_FROM
