@@ -25,7 +25,6 @@ from smscast.domain.callbacks import (
 )
 from smscast.domain.campaigns import (
     STATUS_KEYS,
-    Callback,
     CallbackStrategy,
     CampaignState,
     MessageStatus,
@@ -62,7 +61,7 @@ async def parts_changed(
     strategies = {
         pk: callback.strategy
         for pk, target in found.items()
-        if (callback := _parse(target.message)) is not None
+        if (callback := target.message) is not None
     }
 
     def wanted(campaign_pk: int, status: MessageStatus) -> bool:
@@ -80,7 +79,7 @@ async def parts_changed(
     rows: list[NewCallback] = []
     for row, entry in zip(page.rows, entries, strict=True):
         target = found[row.campaign_pk]
-        message = _parse(target.message)
+        message = target.message
         assert message is not None  # wanted() said so
         body = message_payload(_event(entry, row.detailed_status))
         rows.append(_new(target, MESSAGE, message.url, body, now))
@@ -93,7 +92,7 @@ async def campaigns_changed(conn: AsyncConnection, now: datetime, pks: Iterable[
     as this transaction left them). How many were written."""
     rows: list[NewCallback] = []
     for target in (await q.targets(conn, pks)).values():
-        callback = _parse(target.campaign)
+        callback = target.campaign
         if callback is None or target.deleted:
             continue
         after = _snapshot(target, target.state, _counts(target.counters))
@@ -119,15 +118,6 @@ def _snapshot(target: CallbackTarget, state: str, counts: dict[str, int]) -> Cam
 def _counts(counters: dict[str, int]) -> dict[str, int]:
     """Stored counters ("queued") keyed as callbacks spell the statuses ("Queued")."""
     return {status.value: counters.get(status.value.lower(), 0) for status in STATUS_KEYS}
-
-
-def _parse(stored: object) -> Callback | None:
-    if not isinstance(stored, dict):
-        return None
-    try:
-        return Callback(str(stored["url"]), CallbackStrategy(stored["strategy"]))
-    except (KeyError, ValueError):
-        return None  # written by an older version in another shape: nothing to call
 
 
 def _event(entry: TrackingEntry, detailed_status: str | None) -> PartEvent:

@@ -11,14 +11,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smscast.domain.campaigns import Callback, CallbackStrategy
 from smscast.store.dispatch import COUNTERS
 from smscast.store.tables import applications, campaigns
 
 
 @dataclass(frozen=True, slots=True)
 class CallbackTarget:
-    """A campaign as its callbacks see it. ``message`` and ``campaign`` are the stored
-    ``{url, strategy}`` objects in effect (None: not asked for)."""
+    """A campaign as its callbacks see it. ``message`` and ``campaign`` are the callbacks in
+    effect (None: not asked for)."""
 
     pk: int
     id: str
@@ -27,8 +28,8 @@ class CallbackTarget:
     kind: str
     name: str | None
     secret: str  # "" when no application: such callbacks go out unsigned
-    message: Mapping[str, Any] | None
-    campaign: Mapping[str, Any] | None
+    message: Callback | None
+    campaign: Callback | None
     state: str
     total: int
     counters: dict[str, int]
@@ -111,7 +112,11 @@ async def mark_announced(
     )
 
 
-def _callback(value: Any) -> Mapping[str, Any] | None:
-    if isinstance(value, dict) and value.get("url") and value.get("strategy"):
-        return value
-    return None
+def _callback(value: Any) -> Callback | None:
+    """A stored ``{url, strategy}``; None for a JSON null or a shape no version wrote."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return Callback(str(value["url"]), CallbackStrategy(value["strategy"]))
+    except (KeyError, ValueError):
+        return None
