@@ -19,7 +19,10 @@
     ├── ConfigError                 settings or carrier configuration unusable
     ├── NotFoundInStore             admin look-ups (CLI) that found nothing
     └── StoreError                  a database failure, wrapping its cause with ``from``
-        └── StoreConflict           a bulk write hit an existing unique key
+        ├── StoreConflict           a bulk write hit an existing unique key
+        └── StoreUnavailable        the database could not do it now: unreachable, dropped
+                                    the connection, or a lost race (deadlock, busy lock);
+                                    answered 503, workers wait and go again
 
 Mapping to HTTP happens in exactly one place: ``smscast.api.errors``.
 """
@@ -176,3 +179,10 @@ class StoreError(SmscastError):
 
 class StoreConflict(StoreError):
     """A bulk write met a unique key that already exists (the transaction is lost)."""
+
+
+class StoreUnavailable(StoreError):
+    """The database could not do it now: unreachable, out of pooled connections, dropped the
+    connection mid-transaction, or the transaction lost a race (deadlock, serialization,
+    SQLite's busy lock outlasting its timeout). Nothing of the transaction happened (or, when
+    the connection dropped during COMMIT, all of it did): the same work may be tried again."""

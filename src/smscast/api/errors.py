@@ -36,6 +36,15 @@ def client_error_response(error: ClientError) -> JSONResponse:
     return JSONResponse(routee_body(error), status_code=error.http_status, headers=headers)
 
 
+def store_error_response(error: StoreError) -> JSONResponse:
+    """503 in Routee's shape. The request's transaction rolled back whole (or, if the
+    connection dropped during COMMIT, may have committed whole): sending it again with an
+    Idempotency-Key is safe."""
+    log.error("action=store_error error=%s", error)
+    body = {"code": "503000000", "developerMessage": "Service temporarily unavailable"}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_client_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ClientError)
@@ -72,11 +81,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(routee_body(error), status_code=exc.status_code)
 
     async def on_store_error(_: Request, exc: Exception) -> JSONResponse:
-        log.error("action=store_error error=%s", exc)
-        body = {"code": "503000000", "developerMessage": "Service temporarily unavailable"}
-        return JSONResponse(body, status_code=503)
+        assert isinstance(exc, StoreError)
+        return store_error_response(exc)
 
-    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, StoreError):  # raised outside the routes' handlers
+            return store_error_response(exc)
         log.exception("action=unhandled_error error=%s", type(exc).__name__)
         body = {"code": "500000000", "developerMessage": "Internal server error"}
         return JSONResponse(body, status_code=500)

@@ -15,8 +15,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smscast.api.errors import client_error_response
-from smscast.errors import ClientError, Unauthenticated, ValidationFailed
+from smscast.api.errors import client_error_response, store_error_response
+from smscast.errors import ClientError, StoreError, Unauthenticated, ValidationFailed
 from smscast.services.auth import AuthService
 from smscast.services.idempotency import (
     HEADER,
@@ -80,6 +80,12 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        try:
+            await self._keyed(scope, receive, send)
+        except StoreError as error:  # before or after the route: the database is away
+            await store_error_response(error)(scope, receive, send)
+
+    async def _keyed(self, scope: Scope, receive: Receive, send: Send) -> None:
         values = [value for name, value in scope["headers"] if name.lower() == _HEADER_NAME]
         account_id = await self._account(scope) if values else None
         if account_id is None:

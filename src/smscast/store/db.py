@@ -8,16 +8,17 @@ lock up front (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a re
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from smscast.errors import StoreError
+from smscast.errors import StoreError, StoreUnavailable
 
 _WRITE = "smscast_write"
 
@@ -55,17 +56,14 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that will write; commits on success, rolls back on any error."""
-        async with self._writer.begin() as conn:
-            yield conn
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A transaction that will write; commits on success, rolls back on any error.
+        A lost race or a lost or unobtainable connection is raised as ``StoreUnavailable``."""
+        return _transaction(self._writer)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A read-only transaction (a consistent snapshot on both databases)."""
-        async with self._reader.begin() as conn:
-            yield conn
+        return _transaction(self._reader)
 
     async def ping(self) -> None:
         try:
@@ -76,6 +74,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    try:
+        async with engine.begin() as conn:
+            yield conn
+    except Exception as exc:
+        if is_transient(exc) and not isinstance(exc, StoreUnavailable):
+            raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+        raise
 
 
 def _create_engine(options: DatabaseOptions) -> AsyncEngine:
@@ -120,15 +129,54 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 _TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 
+# PostgreSQL's connection exceptions (class 08) and an administrator ending the session or
+# the server shutting down or starting (57P01-57P03): the connection is gone, not the data.
+_GONE_SQLSTATE_PREFIXES = ("08", "57P01", "57P02", "57P03")
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Whether a database error means "try again", not "something is wrong"."""
-    cause: BaseException | None = exc
-    while cause is not None:
+    """Whether a database error means "try again", not "something is wrong": a lost race
+    (deadlock, serialization, SQLite's busy lock) or the database being unavailable."""
+    for cause in _causes(exc):
+        if isinstance(cause, StoreUnavailable):
+            return True
         if getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES:
             return True
         if "database is locked" in str(cause):
             return True
-        cause = cause.__cause__ or getattr(cause, "orig", None)
-        if cause is exc:
-            break
+    return is_unavailable(exc)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether the database could not be reached, had no pooled connection to give within
+    the pool timeout, or dropped the connection (terminated backend, restart, network)."""
+    for cause in _causes(exc):
+        if isinstance(cause, PoolTimeout | OSError):
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_GONE_SQLSTATE_PREFIXES):
+            return True
+        # asyncpg's "connection is closed" / "connection was closed in the middle of
+        # operation" carry no SQLSTATE.
+        if type(cause).__name__ in {"ConnectionDoesNotExistError", "InterfaceError"} and (
+            "closed" in str(cause)
+        ):
+            return True
     return False
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (``__cause__``, a DBAPIError's ``orig``), each once."""
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and all(cause is not s for s in seen):
+        seen.append(cause)
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return seen
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
