@@ -51,6 +51,9 @@ class Cluster:
     services: Services | None = None
     kills: int = 0
     kills_mid_campaign: int = 0  # with messages still to be sent or to be receipted
+    exits: list[str] = field(default_factory=list)  # workers that exited by themselves
+    # Where the workers connect, when not straight to ``database_url`` (a DatabaseProxy).
+    worker_database_url: str | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -60,7 +63,7 @@ class Cluster:
 
     def write_config(self) -> None:
         values: dict[str, Any] = {
-            "database_url": self.database_url,
+            "database_url": self.worker_database_url or self.database_url,
             "default_carrier": "smsc",
             "claim_lease_seconds": 5,
             "worker_idle_ms": 20,
@@ -115,6 +118,7 @@ class Cluster:
     async def restart_dead(self) -> list[str]:
         """Start again the workers that exited by themselves (a supervisor's job)."""
         dead = [n for n, p in self.workers.items() if p.returncode is not None]
+        self.exits += dead
         for name in dead:
             del self.workers[name]
             await self.start_worker(name)

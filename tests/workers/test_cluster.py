@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from smscast.carriers.base import SharedBinds
 from smscast.clock import FakeClock
+from smscast.errors import StoreUnavailable
 from smscast.services.cluster import BIND_LEASE, ClusterMember
 from smscast.services.runtime import Services
 from smscast.store import cluster as q
+from smscast.store.db import Database, DatabaseOptions
 
 
 class Binds:
@@ -108,3 +112,34 @@ async def test_workers_that_do_not_dispatch_take_no_binds(services: Services, cl
     await dispatcher.join()
     assert notifier_binds.running == set()
     assert dispatcher_binds.running == {0, 1}  # the notifier is not counted in the share
+
+
+async def test_a_worker_cut_off_from_the_database_unbinds_when_its_leases_may_be_gone(
+    services: Services, clock: FakeClock
+):
+    """It cannot renew, so once its leases may have run out (another worker may hold those
+    slots by now) it closes its binds: the cluster never runs more than configured."""
+    binds, other_binds = Binds(2), Binds(2)
+    cut_off, other = member(services, "cut-off", binds), member(services, "other", other_binds)
+    await cut_off.join()
+    assert binds.running == {0, 1}
+    cut_off._db = Database(DatabaseOptions("postgresql+asyncpg://postgres@127.0.0.1:1/gone"))
+    try:
+        clock.advance(BIND_LEASE - timedelta(seconds=1))
+        with pytest.raises(StoreUnavailable):
+            await cut_off.step()
+        assert binds.running == {0, 1}  # inside its lease: carries on sending
+        clock.advance(timedelta(seconds=1))
+        with pytest.raises(StoreUnavailable):
+            await cut_off.step()
+        assert binds.running == set()
+        assert cut_off.held == {"smsc": set()}
+        clock.advance(timedelta(seconds=1))
+        await other.join()
+        assert other_binds.running == {0, 1}
+    finally:
+        await cut_off._db.dispose()
+    cut_off._db = services.db  # the database is back: it takes its share again
+    await other.step()
+    await cut_off.step()
+    assert len(binds.running) + len(other_binds.running) <= 2

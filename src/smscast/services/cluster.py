@@ -54,6 +54,7 @@ class ClusterMember:
         self._period = period
         self._last = 0.0
         self.held: dict[str, set[int]] = {name: set() for name in self._bindable}
+        self._renewed: datetime | None = None  # when the leases held were last renewed
 
     async def join(self) -> None:
         """Say hello and take this worker's share of the binds, before the carriers start."""
@@ -63,8 +64,27 @@ class ClusterMember:
         """Every ``period``: heartbeat, renew, take a fair share. Never counts as work done
         (a burst settles whatever the cluster does)."""
         if time.monotonic() - self._last >= self._period:
-            await self._turn()
+            try:
+                await self._turn()
+            except Exception:
+                await self._unbind_if_lapsed()
+                raise
         return 0
+
+    async def _unbind_if_lapsed(self) -> None:
+        """The database cannot be reached to renew: once the leases may have run out (another
+        worker may hold those slots by now), unbind, so the cluster never runs more binds
+        than configured. The next turn that gets through takes a share again."""
+        if self._renewed is None:
+            return
+        margin = timedelta(seconds=self._period)
+        if self._clock.now() < self._renewed + self._lease - margin:
+            return
+        if any(self.held.values()):
+            log.warning("action=bind_leases_lapsed worker=%s", self.name)
+        for name, carrier in self._bindable.items():
+            self.held[name] = set()
+            await carrier.hold(set())
 
     async def leave(self) -> None:
         """A graceful stop: the slots are free at once for the other workers."""
@@ -101,6 +121,7 @@ class ClusterMember:
                     )
                 )
                 self.held[name] = held
+        self._renewed = now
         for name, carrier in self._bindable.items():
             await carrier.hold(self.held[name])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from smscast.services.callbacks import parts_changed
 from smscast.services.progress import Move, Owner, apply_moves, refund_of
 from smscast.store import dispatch as q
 from smscast.store.bulk import Bulk
-from smscast.store.db import Database
+from smscast.store.db import Database, is_transient
 from smscast.store.dispatch import CampaignInfo, Claimed
 
 log = logging.getLogger("smscast.dispatch")
@@ -108,11 +109,35 @@ class Dispatcher:
                     await self._submit(name, carrier, lot, done, now)
                     # Recorded at once: the keeper leaves these rows to the recording.
                     waiting.difference_update(m.pk for m, _ in lot)
-                    await self._record(done, infos, now)
+                    await self._record_handed_over(done, infos, now)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+
+    async def _record_handed_over(
+        self, done: _Round, infos: dict[int, CampaignInfo], now: datetime
+    ) -> None:
+        """Record a window the carrier has answered, trying again while the database is
+        unavailable (its connection dropped, a restart): giving up would leave the window to
+        be claimed and sent again once its leases run out. The recording only moves messages
+        this worker still holds, so a try that comes after another worker's claim records
+        nothing twice; after a lease's worth of tries it gives up (and the window is sent
+        again, within DESIGN's bound)."""
+        deadline = time.monotonic() + self._options.lease.total_seconds()
+        pause = 0.1
+        while True:
+            try:
+                await self._record(done, infos, now)
+                return
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("action=record_retry messages=%d error=%s",
+                            len(done.sent) + sum(map(len, done.retry.values())),
+                            type(exc).__name__)  # fmt: skip
+            await asyncio.sleep(pause)
+            pause = min(2.0, pause * 2)
 
     async def _keep_leases(self, waiting: set[int]) -> None:
         """Renew the leases on what is still ``waiting`` every third of a lease (real time)."""

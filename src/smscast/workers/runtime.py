@@ -2,7 +2,10 @@
 work) looping until told to stop, or run in burst mode until nothing is left to do.
 
 A task that raises stops the whole worker, loudly: a worker that quietly stops dispatching
-while it still looks alive is worse than one that exits.
+while it still looks alive is worse than one that exits. The exceptions are a lost race and
+the database being unavailable (restarting, connections dropped): every step's transaction is
+all or nothing, so the worker waits (longer each time, up to ``MAX_BACKOFF``) and goes again,
+and a database restart needs no supervisor to bring the workers back.
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ from smscast.services.expiry import Expiry, Scheduler
 from smscast.services.notifier import Notifier, NotifierOptions
 from smscast.services.receipts import ReceiptIntake, ReceiptStore
 from smscast.services.runtime import Services
-from smscast.store.db import is_transient
+from smscast.store.db import is_transient, is_unavailable
 from smscast.webhooks.sender import AiohttpSender, SenderOptions, WebhookSender
 
 log = logging.getLogger("smscast.worker")
 Step = Callable[[], Awaitable[int | bool]]
 # What ``smscast worker --only`` can pick (each carrier's own task goes with the dispatcher).
 TASKS = frozenset({"scheduler", "dispatcher", "receipts", "expiry", "notifier"})
+# Longest wait (seconds) between tries while the database is unavailable.
+MAX_BACKOFF = 5.0
 
 
 def default_name() -> str:
@@ -150,17 +155,31 @@ class Worker:
             log.info("action=worker_stop worker=%s", self.name)
 
     async def _loop(self, name: str, step: Step, stop: asyncio.Event) -> None:
+        failures = 0
         while not stop.is_set():
+            pause = self._idle
             try:
                 did = await step()
+                if failures:
+                    log.info("action=task_resumed worker=%s task=%s after_failures=%d",
+                             self.name, name, failures)  # fmt: skip
+                failures = 0
             except Exception as exc:
                 if not is_transient(exc):
                     log.exception("action=task_failed worker=%s task=%s", self.name, name)
                     raise
-                # A deadlock or busy database: the transaction rolled back whole; go again.
-                log.warning("action=task_retry worker=%s task=%s error=%s", self.name, name,
-                            type(exc).__name__)  # fmt: skip
+                # A lost race (deadlock, busy) or the database unavailable (restarting, its
+                # connections dropped): the transaction rolled back whole, so the step can
+                # simply run again. While the database stays away, wait longer each time.
+                failures += 1
+                unavailable = is_unavailable(exc)
+                if failures == 1 or failures % 20 == 0:
+                    log.warning("action=task_retry worker=%s task=%s error=%s unavailable=%s"
+                                " failures=%d", self.name, name, type(exc).__name__,
+                                unavailable, failures)  # fmt: skip
+                if unavailable:
+                    pause = max(self._idle, min(MAX_BACKOFF, 0.1 * 2 ** min(failures, 6)))
                 did = False
             if not did:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._idle)
+                    await asyncio.wait_for(stop.wait(), pause)
