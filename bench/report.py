@@ -11,6 +11,7 @@ report verbatim beside the command that produced it):
   ``--soak-minutes``, default 10), whose figures also make the charts;
 - ``analysis``, ``contacts``, ``campaigns``, ``dispatch``, ``smpp``, ``callbacks``: the other
   benchmarks of README "Benchmarks", at their default sizes;
+- ``scale``: bench/scale.py (100,000 messages with 1, 2 and 4 worker processes);
 - ``reliability``: ``SMSCAST_RELIABILITY=full pytest tests/reliability -p no:cacheprovider -q``.
 
 Writes reports/<YYYY-MM-DD>-report.md, the charts reports/<YYYY-MM-DD>-load-throughput.png
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["analysis", "contacts", "campaigns", "dispatch", "smpp", "callbacks"]
+BENCHMARKS = ["analysis", "contacts", "campaigns", "dispatch", "smpp", "callbacks", "scale"]
 STEPS = ["load", *BENCHMARKS, "reliability"]
 QUICK_ARGS = {  # a tenth of each benchmark's default size
     "analysis": ["--bodies", "2000", "--numbers", "10000"],
@@ -54,6 +55,7 @@ QUICK_ARGS = {  # a tenth of each benchmark's default size
     "dispatch": ["--messages", "10000"],
     "smpp": ["--messages", "10000"],
     "callbacks": ["--messages", "10000"],
+    "scale": ["--messages", "10000"],
 }
 KIND_LABELS = {
     "health": "GET /health (baseline)",
