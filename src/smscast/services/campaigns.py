@@ -299,9 +299,11 @@ class CampaignService:
             )
             assert writer.first_id is not None
             message_id = MessageId(writer.first_id)
-            await self._charge(conn, account_id, cost, tracking_id, message_id, now)
             row = await q.get_campaign(conn, account_id, tracking_id, CampaignKind.SINGLE.value)
             assert row is not None
+            # Last, so the account's row stays locked for as short a time as can be: every
+            # request of the account waits on it.
+            await self._charge(conn, account_id, cost, tracking_id, message_id, now)
         return SingleView(message_id, row, recipient.e164, MessageStatus.QUEUED.value)
 
     # -- the acceptance pipeline ------------------------------------------------------
