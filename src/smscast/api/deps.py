@@ -12,7 +12,9 @@ from smscast.services.runtime import Services
 from smscast.types import Scope
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async, though it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread
+    # pool, a thread hop on every request.
     services: Services = request.app.state.services
     return services
 
