@@ -248,12 +248,9 @@ class CampaignService:
         sender = check_sender(request.sender)
         if not request.to:
             raise InvalidRecipients("No recipient given", properties={"to": "required"})
-        policy = await self._policy(principal)
-        planner = MessagePlanner(text, {}, request.transcode, policy)
         recipient = parse_recipients([request.to])[0]
-        table = await self._prices.table_for(
-            principal.account_id, {recipient.country} if recipient else set()
-        )
+        policy, table = await self._inputs(principal, {recipient.country} if recipient else set())
+        planner = MessagePlanner(text, {}, request.transcode, policy)
         if recipient is None or table.per_part(recipient.country) is None:
             raise invalid_numbers_error([request.to])
         now = self._clock.now()
@@ -288,19 +285,20 @@ class CampaignService:
                     "updated_at": now,
                 },
             )
-            writer = MessageWriter(table, now, Bulk(conn), pk, account_id, request.ttl, now)
+            # (The campaign's INSERT has begun the transaction.)
+            writer = MessageWriter(
+                table, now, Bulk(conn, begun=True), pk, account_id, request.ttl, now
+            )
             writer.add(recipient.e164, recipient.country, None, planner.plain)
             await writer.flush()
             cost = writer.cost()
-            await q.update_campaign(
+            row = await q.update_campaign_row(
                 conn,
                 pk,
                 {"cost": cost, "prices": writer.prices(), "total_messages": 1, "queued": 1},
             )
             assert writer.first_id is not None
             message_id = MessageId(writer.first_id)
-            row = await q.get_campaign(conn, account_id, tracking_id, CampaignKind.SINGLE.value)
-            assert row is not None
             # Last, so the account's row stays locked for as short a time as can be: every
             # request of the account waits on it.
             await self._charge(conn, account_id, cost, tracking_id, message_id, now)
@@ -324,15 +322,19 @@ class CampaignService:
                 "No recipients given: send to, contacts or groups",
                 properties={"to": "at least one of to, contacts, groups is required"},
             )
-        policy = await self._policy(principal)
+        policy, table = await self._inputs(principal, None)
         planner = MessagePlanner(text, request.fallback_values, request.transcode, policy)
-        table = await self._prices.table_for(principal.account_id, None)
         return planner, table
 
-    async def _policy(self, principal: Principal) -> TranscodePolicy:
+    async def _inputs(
+        self, principal: Principal, countries: set[str] | None
+    ) -> tuple[TranscodePolicy, PriceTable]:
+        """The application's transcoding policy and the account's prices of ``countries``
+        (None: all), in one read."""
         async with self._db.read() as conn:
             app = await auth_queries.get_application(conn, principal.application_id)
-        return TranscodePolicy(app.transcode) if app else TranscodePolicy.AUTO
+            table = await self._prices.table_in(conn, principal.account_id, countries)
+        return (TranscodePolicy(app.transcode) if app else TranscodePolicy.AUTO), table
 
     def _campaign_values(
         self, request: CampaignRequest, planner: MessagePlanner, now: datetime

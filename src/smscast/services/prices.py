@@ -8,6 +8,8 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from smscast.domain.money import PRICE_CURRENCY, Currency, convert_from_eur, currency
 from smscast.domain.prices import PriceRow, parse_price_csv
 from smscast.errors import ConfigError, NotFoundInStore, ValidationFailed
@@ -72,10 +74,16 @@ class PriceService:
     async def table_for(self, account_id: AccountId, countries: set[str] | None) -> PriceTable:
         """Country-wide prices of ``countries`` (None: all) as this account pays them."""
         async with self._db.read() as conn:
-            account = await account_queries.get_account(conn, account_id)
-            if account is None:
-                raise NotFoundInStore(f"no account {account_id!r}")
-            eur = await q.country_prices(conn, account_id, countries)
+            return await self.table_in(conn, account_id, countries)
+
+    async def table_in(
+        self, conn: AsyncConnection, account_id: AccountId, countries: set[str] | None
+    ) -> PriceTable:
+        """``table_for``, read in the caller's transaction."""
+        account = await account_queries.get_account(conn, account_id)
+        if account is None:
+            raise NotFoundInStore(f"no account {account_id!r}")
+        eur = await q.country_prices(conn, account_id, countries)
         rate = self._rates.get(account.currency)
         if rate is None:
             raise ValidationFailed(

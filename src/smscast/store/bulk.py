@@ -48,14 +48,17 @@ class DriverForm:
 class Bulk(DriverForm):
     """Driver-level bulk access for one connection (and its open transaction)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, *, begun: bool = False) -> None:
+        """``begun``: the caller has run a statement on ``conn`` already (its transaction
+        has begun on the server), so none is needed to make sure of it."""
         super().__init__(conn.dialect.name == "postgresql")
         self._conn = conn
+        self._begun = begun
         self._raw: Any = None
 
     async def _driver(self) -> Any:
         if self._raw is None:
-            if self.postgres:
+            if self.postgres and not self._begun:
                 # SQLAlchemy begins the transaction with its first statement: make sure there
                 # is one before using the asyncpg connection directly.
                 await self._conn.exec_driver_sql("SELECT 1")

@@ -109,6 +109,14 @@ async def update_campaign(conn: AsyncConnection, pk: int, values: dict[str, Any]
     await conn.execute(update(campaigns).where(campaigns.c.pk == pk).values(**values))
 
 
+async def update_campaign_row(
+    conn: AsyncConnection, pk: int, values: dict[str, Any]
+) -> CampaignRow:
+    """``update_campaign``, answering the row as it now is (one statement, not two)."""
+    query = update(campaigns).where(campaigns.c.pk == pk).values(**values).returning(campaigns)
+    return _campaign((await conn.execute(query)).one())
+
+
 async def get_campaign(
     conn: AsyncConnection,
     account_id: AccountId,
