@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, Update, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.domain.money import MAX_BALANCE
@@ -108,6 +108,16 @@ async def move_balance(
     The check and the change are one statement, so concurrent charges serialise on the row
     and the balance can never be driven below zero.
     """
+    after = (
+        await conn.execute(_balance_update(account_id, delta, allow_negative))
+    ).scalar_one_or_none()
+    if after is None:
+        return None
+    return after - delta, after
+
+
+def _balance_update(account_id: AccountId, delta: Decimal, allow_negative: bool) -> Update:
+    """UPDATE … RETURNING the new balance, changing nothing when refused."""
     stmt = (
         accounts.update()
         .where(accounts.c.id == account_id)
@@ -118,10 +128,7 @@ async def move_balance(
         stmt = stmt.where(accounts.c.balance >= -delta)
     if delta > 0:
         stmt = stmt.where(accounts.c.balance <= MAX_BALANCE - delta)
-    after = (await conn.execute(stmt)).scalar_one_or_none()
-    if after is None:
-        return None
-    return after - delta, after
+    return stmt
 
 
 async def insert_ledger_entry(
@@ -172,6 +179,28 @@ async def move_money(
     """Add ``amount`` to the balance (negative to take) and write its ledger entry, in the
     caller's transaction; None when refused (below zero, or over the maximum). The one way
     money moves: balance = sum of the ledger depends on it."""
+    if conn.dialect.name == "postgresql":
+        # One statement (the UPDATE in a CTE feeding the ledger's INSERT): the account's row
+        # is locked until commit, and every request of the account waits on it, so each
+        # round trip spent holding it counts.
+        cte = _balance_update(account_id, amount, allow_negative).cte("moved")
+        money = ledger.c.amount.type
+        source = select(
+            literal(account_id, ledger.c.account_id.type),
+            literal(kind.value, ledger.c.kind.type),
+            literal(amount, money),
+            cte.c.balance - literal(amount, money),
+            cte.c.balance,
+            literal(description, ledger.c.description.type),
+            literal(campaign_id, ledger.c.campaign_id.type),
+            literal(message_id, ledger.c.message_id.type),
+            literal(created_at, ledger.c.created_at.type),
+        )
+        names = ["account_id", "kind", "amount", "balance_before", "balance_after",
+                 "description", "campaign_id", "message_id", "created_at"]  # fmt: skip
+        stmt = ledger.insert().from_select(names, source).returning(ledger)
+        row = (await conn.execute(stmt)).first()
+        return _entry(row) if row else None
     moved = await move_balance(conn, account_id, amount, allow_negative=allow_negative)
     if moved is None:
         return None
