@@ -77,6 +77,11 @@ async def test_workers_killed_mid_campaign_lose_nothing(cluster: Cluster, scale:
 async def test_the_smsc_restarting_mid_campaign_loses_nothing(cluster: Cluster, scale: int):
     # Answers take 20-60 ms, so each restart cuts submits off in flight.
     cluster.smsc.options = replace(cluster.smsc.options, response_delay_ms=(20, 60))
+    # Fast enough that every message is sent within its validity (1 minute, below) at any
+    # size: 100 submits/s per bind was 40 s of sending at the full size, and with the
+    # restarts some messages expired unsent.
+    cluster.carrier = {**cluster.carrier, "tps": 100 * scale}
+    cluster.write_config()
     caller = await cluster.account()
     total = 800 * scale
     # A part whose answer was lost with the link is never sent again: it ends Undelivered
@@ -103,7 +108,7 @@ async def test_the_smsc_restarting_mid_campaign_loses_nothing(cluster: Cluster, 
         submits=cluster.submits(),
         duplicates_allowed=0,  # a part written without an answer is never sent again
     )
-    assert report.statuses["Delivered"] + report.statuses["Undelivered"] == total
+    assert report.statuses["Delivered"] + report.statuses["Undelivered"] == total, report.statuses
     # Bound again after each restart (the links come back whether or not traffic waits).
     for _ in range(150):
         if cluster.smsc.stats.binds >= 3 * binds:
@@ -122,14 +127,16 @@ async def test_a_throttling_smsc_with_a_full_queue_delays_but_fails_nothing(
         queue_full_every=11,
     )
     async with Simulator(options) as smsc:
-        cluster = Cluster(database_url, tmp_path, smsc)
+        # An SMSC refusing a quarter of all submits has each bind slow down to a few submits
+        # a second (tests/carriers/test_smpp.py): a larger campaign gets more binds.
+        cluster = Cluster(database_url, tmp_path, smsc, carrier={"tps": 100, "binds": 2 * scale})
         cluster.write_config()
         try:
             caller = await cluster.account()
             total = 300 * scale
             tracking_id = await cluster.campaign(caller, numbers(total))
             await start(cluster, 2)
-            await cluster.until_final(90)
+            await cluster.until_final(90 if scale == 1 else 180)
             report = await check(
                 (await cluster.open()).db,
                 accepted={tracking_id: total},
