@@ -98,13 +98,15 @@ class Cluster:
         args = ["-m", "smscast", "worker"]
         if only:
             args += ["--only", ",".join(only)]
-        self.workers[name] = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *args,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        # Its log (warnings and up) is kept: what a failing scenario's workers said.
+        with (self.directory / f"{name}.log").open("ab") as log:
+            self.workers[name] = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *args,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
 
     async def kill(self, name: str) -> None:
         """SIGKILL: no release of leases, no goodbye to the SMSC."""
@@ -123,6 +125,14 @@ class Cluster:
             del self.workers[name]
             await self.start_worker(name)
         return dead
+
+    def exit_logs(self, lines: int = 15) -> str:
+        """The last lines each worker that exited by itself wrote: why it did."""
+        shown = []
+        for name in dict.fromkeys(self.exits):
+            text = (self.directory / f"{name}.log").read_text(errors="replace").splitlines()
+            shown.append(f"--- {name}\n" + "\n".join(text[-lines:]))
+        return "\n".join(shown)
 
     async def stop(self) -> None:
         for process in self.workers.values():

@@ -210,7 +210,7 @@ async def test_database_connections_dropped_mid_campaign_lose_nothing(cluster: C
         # try, not sent again.
         duplicates_allowed=0,
     )
-    assert cluster.exits == [], "a worker gave up on a dropped connection"
+    assert cluster.exits == [], f"a worker gave up on a dropped connection:\n{cluster.exit_logs()}"
 
 
 async def test_the_database_unreachable_mid_campaign_loses_nothing(

@@ -116,7 +116,11 @@ class Worker:
 
     async def close(self) -> None:
         """Give back leases still held, close the carriers and the webhook sender."""
-        released = await self.dispatcher.release()
+        try:
+            released = await self.dispatcher.release()
+        except Exception:  # the database is away: the leases simply run out
+            log.warning("action=release_failed worker=%s", self.name)
+            released = 0
         if released:
             log.info("action=released_leases worker=%s messages=%d", self.name, released)
         for carrier in self.carriers.values():
@@ -144,7 +148,23 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop every task until ``stop`` is set; then finish what is in hand and close."""
-        await self.start()
+        failures = 0
+        while not self._started:
+            try:
+                await self.start()
+            except Exception as exc:
+                # The database away at start-up (joining the cluster): wait for it, as the
+                # tasks do, rather than exit.
+                if not is_transient(exc):
+                    raise
+                failures += 1
+                if failures == 1 or failures % 20 == 0:
+                    log.warning("action=start_retry worker=%s error=%s failures=%d",
+                                self.name, type(exc).__name__, failures)  # fmt: skip
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), _backoff(failures))
+                if stop.is_set():
+                    return
         log.info("action=worker_start worker=%s tasks=%s", self.name, ",".join(self.tasks))
         try:
             async with asyncio.TaskGroup() as group:
@@ -178,8 +198,14 @@ class Worker:
                                 " failures=%d", self.name, name, type(exc).__name__,
                                 unavailable, failures)  # fmt: skip
                 if unavailable:
-                    pause = max(self._idle, min(MAX_BACKOFF, 0.1 * 2 ** min(failures, 6)))
+                    pause = max(self._idle, _backoff(failures))
                 did = False
             if not did:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
+
+
+def _backoff(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th failure in a row: 0.2, 0.4, … up to
+    ``MAX_BACKOFF``."""
+    return min(MAX_BACKOFF, 0.1 * 2.0 ** min(failures, 6))
