@@ -33,7 +33,7 @@ from smscast.services.campaign_admin import (
     CampaignDetail,
     CampaignOverview,
 )
-from smscast.services.runtime import Services, build_services
+from smscast.services.runtime import Services, build_services, wait_for_database
 from smscast.settings import Settings, load_settings
 from smscast.store.accounts import AccountRow
 
@@ -147,16 +147,6 @@ def _serve(settings: Settings, host: str | None, port: int | None, role: str) ->
             server_header=False,
         )
         server = Server(config)
-        accounts = await services.accounts.list()
-        err.print(
-            f"smscast {role} on http://{bind_host}:{bind_port} (database: {services.db.dialect})"
-        )
-        if not accounts:
-            err.print(
-                "No accounts yet. In another terminal: "
-                "[bold].venv/bin/smscast account create demo --balance 100[/bold]"
-            )
-
         stopping = asyncio.Event()
 
         def stop() -> None:
@@ -166,6 +156,23 @@ def _serve(settings: Settings, host: str | None, port: int | None, role: str) ->
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
+        accounts: list[Any] = []
+
+        async def prepare() -> None:
+            nonlocal accounts
+            await services.prepare()
+            accounts = await services.accounts.list()
+
+        if not await wait_for_database(prepare, stopping, "migrate"):
+            return
+        err.print(
+            f"smscast {role} on http://{bind_host}:{bind_port} (database: {services.db.dialect})"
+        )
+        if not accounts:
+            err.print(
+                "No accounts yet. In another terminal: "
+                "[bold].venv/bin/smscast account create demo --balance 100[/bold]"
+            )
         if role != "serve":
             await server.serve()
             return
@@ -179,7 +186,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, role: str) ->
         for task in done:
             task.result()
 
-    run(_with_services(settings, serve))
+    run(_with_services(settings, serve, prepare=False))
 
 
 def _worker(services: Services, only: frozenset[str] | None = None) -> Any:
@@ -224,15 +231,17 @@ def worker(
             raise ClientError(f"--only takes some of: {', '.join(sorted(TASKS))}")
 
     async def work(services: Services) -> None:
-        running = _worker(services, tasks)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
+        if not await wait_for_database(services.prepare, stopping, "migrate"):
+            return
+        running = _worker(services, tasks)
         err.print(f"smscast worker {running.name} (database: {services.db.dialect})")
         await running.run(stopping)
 
-    run(_with_services(settings, work))
+    run(_with_services(settings, work, prepare=False))
 
 
 @app.command()

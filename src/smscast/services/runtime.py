@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from smscast.clock import Clock
@@ -19,7 +23,11 @@ from smscast.services.secrets import SecretHasher
 from smscast.services.tracking import TrackingService
 from smscast.settings import Settings
 from smscast.store import migrate
-from smscast.store.db import Database, DatabaseOptions
+from smscast.store.db import Database, DatabaseOptions, is_transient
+
+log = logging.getLogger("smscast.runtime")
+# Longest wait (seconds) between tries while the database is unavailable.
+MAX_BACKOFF = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +90,36 @@ def build_services(settings: Settings, clock: Clock, db: Database | None = None)
         campaign_admin=CampaignAdmin(db),
         tracking=TrackingService(db, clock),
     )
+
+
+async def wait_for_database(
+    attempt: Callable[[], Awaitable[object]], stop: asyncio.Event, what: str
+) -> bool:
+    """Run ``attempt`` until it succeeds (True) or ``stop`` is set first (False). A lost race
+    or the database away (not up yet, restarting, connections dropped) is waited out, longer
+    each time up to ``MAX_BACKOFF``; anything else is raised. For a process's start-up
+    (migrations, joining the cluster): a worker started while the database is away waits for
+    it as a running one does, rather than exit and leave that to a supervisor."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await attempt()
+            return True
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            failures += 1
+            if failures == 1 or failures % 20 == 0:
+                reason = str(exc).strip().splitlines()[:1] or [type(exc).__name__]
+                log.warning("action=waiting_for_database step=%s error=%s failures=%d"
+                            " reason=%r", what, type(exc).__name__, failures,
+                            reason[0][:200])  # fmt: skip
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff(failures))
+    return False
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th failure in a row: 0.2, 0.4, … up to
+    ``MAX_BACKOFF``."""
+    return min(MAX_BACKOFF, 0.1 * 2.0 ** min(failures, 6))

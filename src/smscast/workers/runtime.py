@@ -25,7 +25,7 @@ from smscast.services.dispatch import Dispatcher, DispatchOptions
 from smscast.services.expiry import Expiry, Scheduler
 from smscast.services.notifier import Notifier, NotifierOptions
 from smscast.services.receipts import ReceiptIntake, ReceiptStore
-from smscast.services.runtime import Services
+from smscast.services.runtime import Services, backoff, wait_for_database
 from smscast.store.db import is_transient, is_unavailable
 from smscast.webhooks.sender import AiohttpSender, SenderOptions, WebhookSender
 
@@ -33,8 +33,6 @@ log = logging.getLogger("smscast.worker")
 Step = Callable[[], Awaitable[int | bool]]
 # What ``smscast worker --only`` can pick (each carrier's own task goes with the dispatcher).
 TASKS = frozenset({"scheduler", "dispatcher", "receipts", "expiry", "notifier"})
-# Longest wait (seconds) between tries while the database is unavailable.
-MAX_BACKOFF = 5.0
 
 
 def default_name() -> str:
@@ -148,23 +146,8 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop every task until ``stop`` is set; then finish what is in hand and close."""
-        failures = 0
-        while not self._started:
-            try:
-                await self.start()
-            except Exception as exc:
-                # The database away at start-up (joining the cluster): wait for it, as the
-                # tasks do, rather than exit.
-                if not is_transient(exc):
-                    raise
-                failures += 1
-                if failures == 1 or failures % 20 == 0:
-                    log.warning("action=start_retry worker=%s error=%s failures=%d",
-                                self.name, type(exc).__name__, failures)  # fmt: skip
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), _backoff(failures))
-                if stop.is_set():
-                    return
+        if not await wait_for_database(self.start, stop, "join"):
+            return
         log.info("action=worker_start worker=%s tasks=%s", self.name, ",".join(self.tasks))
         try:
             async with asyncio.TaskGroup() as group:
@@ -198,14 +181,8 @@ class Worker:
                                 " failures=%d", self.name, name, type(exc).__name__,
                                 unavailable, failures)  # fmt: skip
                 if unavailable:
-                    pause = max(self._idle, _backoff(failures))
+                    pause = max(self._idle, backoff(failures))
                 did = False
             if not did:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
-
-
-def _backoff(failures: int) -> float:
-    """Seconds to wait after the ``failures``-th failure in a row: 0.2, 0.4, … up to
-    ``MAX_BACKOFF``."""
-    return min(MAX_BACKOFF, 0.1 * 2.0 ** min(failures, 6))
