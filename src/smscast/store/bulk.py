@@ -45,6 +45,11 @@ class DriverForm:
         return amount if self.postgres else int(amount * _MICROS)
 
 
+# Up to this many rows, PostgreSQL gets a prepared INSERT rather than COPY (a single SMS,
+# a small campaign's last batch).
+_FEW = 16
+
+
 class Bulk(DriverForm):
     """Driver-level bulk access for one connection (and its open transaction)."""
 
@@ -73,10 +78,12 @@ class Bulk(DriverForm):
             return
         driver = await self._driver()
         try:
-            if self.postgres:
+            if self.postgres and len(rows) > _FEW:
                 await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
                 return
-            marks = ", ".join("?" for _ in columns)
+            # Fewer rows: COPY waits for the server's go-ahead before sending (two round
+            # trips), a prepared INSERT, cached by asyncpg, is one with the same binary values.
+            marks = ", ".join(f"${i}" if self.postgres else "?" for i in range(1, len(columns) + 1))
             names = ", ".join(f'"{c}"' for c in columns)
             await driver.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
         except (sqlite3.IntegrityError, asyncpg.UniqueViolationError) as exc:
