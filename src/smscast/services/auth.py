@@ -236,7 +236,7 @@ class AuthService:
     async def authenticate(self, bearer: str | None) -> Principal:
         if not bearer:
             raise Unauthenticated()
-        async with self._db.read() as conn:
+        async with self._db.read_latest() as conn:
             row = await q.find_live_token(conn, token_digest(bearer), self._clock.now())
         if row is None:
             raise Unauthenticated("Invalid or expired access token")

@@ -256,8 +256,13 @@ class CampaignService:
         now = self._clock.now()
         account_id = principal.account_id
         tracking_id = TrackingId(uuid7(now))
+        # Priced before anything is written, so the campaign row goes in whole: one statement
+        # instead of an INSERT and an UPDATE of its totals.
+        priced = MessageSink(table, now)
+        priced.add(recipient.e164, recipient.country, None, planner.plain)
+        cost = priced.cost()
         async with self._db.write() as conn:
-            pk = await q.insert_campaign(
+            row = await q.insert_campaign_row(
                 conn,
                 {
                     "id": tracking_id,
@@ -278,25 +283,20 @@ class CampaignService:
                     "analysis": {},
                     "state": CampaignState.QUEUED.value,
                     "scheduled_at": None,
-                    "cost": Decimal(0),
-                    "prices": {},
-                    "total_messages": 0,
+                    "cost": cost,
+                    "prices": priced.prices(),
+                    "total_messages": 1,
+                    "queued": 1,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
             # (The campaign's INSERT has begun the transaction.)
             writer = MessageWriter(
-                table, now, Bulk(conn, begun=True), pk, account_id, request.ttl, now
+                table, now, Bulk(conn, begun=True), row.pk, account_id, request.ttl, now
             )
             writer.add(recipient.e164, recipient.country, None, planner.plain)
             await writer.flush()
-            cost = writer.cost()
-            row = await q.update_campaign_row(
-                conn,
-                pk,
-                {"cost": cost, "prices": writer.prices(), "total_messages": 1, "queued": 1},
-            )
             assert writer.first_id is not None
             message_id = MessageId(writer.first_id)
             # Last, so the account's row stays locked for as short a time as can be: every
@@ -330,8 +330,9 @@ class CampaignService:
         self, principal: Principal, countries: set[str] | None
     ) -> tuple[TranscodePolicy, PriceTable]:
         """The application's transcoding policy and the account's prices of ``countries``
-        (None: all), in one read."""
-        async with self._db.read() as conn:
+        (None: all). They need not agree with each other, so no snapshot is opened for them:
+        every accepted request reads them."""
+        async with self._db.read_latest() as conn:
             app = await auth_queries.get_application(conn, principal.application_id)
             table = await self._prices.table_in(conn, principal.account_id, countries)
         return (TranscodePolicy(app.transcode) if app else TranscodePolicy.AUTO), table

@@ -105,6 +105,13 @@ async def insert_campaign(conn: AsyncConnection, values: dict[str, Any]) -> int:
     return int(result.scalar_one())
 
 
+async def insert_campaign_row(conn: AsyncConnection, values: dict[str, Any]) -> CampaignRow:
+    """``insert_campaign``, answering the whole row (for a campaign written complete)."""
+    return _campaign(
+        (await conn.execute(campaigns.insert().values(**values).returning(campaigns))).one()
+    )
+
+
 async def update_campaign(conn: AsyncConnection, pk: int, values: dict[str, Any]) -> None:
     await conn.execute(update(campaigns).where(campaigns.c.pk == pk).values(**values))
 
