@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
+from functools import cache
 
-from sqlalchemy import Row, Update, func, literal, or_, select
+from sqlalchemy import Insert, Row, Update, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.domain.money import MAX_BALANCE
@@ -77,8 +79,13 @@ async def insert_account(
     )
 
 
+# Statements on every request's path are built once, with parameters: building one and
+# computing its cache key costs SQLAlchemy more than running it (about 0.2 ms against 0.08).
+_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account"))
+
+
 async def get_account(conn: AsyncConnection, account_id: AccountId) -> AccountRow | None:
-    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    row = (await conn.execute(_ACCOUNT, {"account": account_id})).first()
     return _account(row) if row else None
 
 
@@ -109,26 +116,69 @@ async def move_balance(
     and the balance can never be driven below zero.
     """
     after = (
-        await conn.execute(_balance_update(account_id, delta, allow_negative))
+        await conn.execute(
+            _balance_update(_limit(delta, allow_negative)), {"account": account_id, "delta": delta}
+        )
     ).scalar_one_or_none()
     if after is None:
         return None
     return after - delta, after
 
 
-def _balance_update(account_id: AccountId, delta: Decimal, allow_negative: bool) -> Update:
-    """UPDATE … RETURNING the new balance, changing nothing when refused."""
+class _Limit(Enum):
+    """Which bound a balance move is checked against."""
+
+    FLOOR = "floor"  # taking money: not below zero
+    CEILING = "ceiling"  # giving money: not over MAX_BALANCE
+    NONE = "none"
+
+
+def _limit(delta: Decimal, allow_negative: bool) -> _Limit:
+    if delta < 0 and not allow_negative:
+        return _Limit.FLOOR
+    return _Limit.CEILING if delta > 0 else _Limit.NONE
+
+
+_DELTA = bindparam("delta", type_=accounts.c.balance.type)
+
+
+@cache
+def _balance_update(limit: _Limit) -> Update:
+    """UPDATE … RETURNING the new balance, changing nothing when refused; parameters
+    ``account`` and ``delta``."""
+    after = accounts.c.balance + _DELTA
     stmt = (
         accounts.update()
-        .where(accounts.c.id == account_id)
-        .values(balance=accounts.c.balance + delta)
+        .where(accounts.c.id == bindparam("account"))
+        .values(balance=after)
         .returning(accounts.c.balance)
     )
-    if not allow_negative and delta < 0:
-        stmt = stmt.where(accounts.c.balance >= -delta)
-    if delta > 0:
-        stmt = stmt.where(accounts.c.balance <= MAX_BALANCE - delta)
+    if limit is _Limit.FLOOR:
+        stmt = stmt.where(after >= 0)
+    elif limit is _Limit.CEILING:
+        stmt = stmt.where(after <= MAX_BALANCE)
     return stmt
+
+
+@cache
+def _move_money(limit: _Limit) -> Insert:
+    """The balance UPDATE in a CTE feeding the ledger's INSERT (PostgreSQL); parameters
+    ``account``, ``delta``, ``kind``, ``description``, ``campaign``, ``message``, ``at``."""
+    cte = _balance_update(limit).cte("moved")
+    source = select(
+        bindparam("account", type_=ledger.c.account_id.type),
+        bindparam("kind", type_=ledger.c.kind.type),
+        _DELTA,
+        cte.c.balance - _DELTA,
+        cte.c.balance,
+        bindparam("description", type_=ledger.c.description.type),
+        bindparam("campaign", type_=ledger.c.campaign_id.type),
+        bindparam("message", type_=ledger.c.message_id.type),
+        bindparam("at", type_=ledger.c.created_at.type),
+    )
+    names = ["account_id", "kind", "amount", "balance_before", "balance_after",
+             "description", "campaign_id", "message_id", "created_at"]  # fmt: skip
+    return ledger.insert().from_select(names, source).returning(ledger)
 
 
 async def insert_ledger_entry(
@@ -183,23 +233,17 @@ async def move_money(
         # One statement (the UPDATE in a CTE feeding the ledger's INSERT): the account's row
         # is locked until commit, and every request of the account waits on it, so each
         # round trip spent holding it counts.
-        cte = _balance_update(account_id, amount, allow_negative).cte("moved")
-        money = ledger.c.amount.type
-        source = select(
-            literal(account_id, ledger.c.account_id.type),
-            literal(kind.value, ledger.c.kind.type),
-            literal(amount, money),
-            cte.c.balance - literal(amount, money),
-            cte.c.balance,
-            literal(description, ledger.c.description.type),
-            literal(campaign_id, ledger.c.campaign_id.type),
-            literal(message_id, ledger.c.message_id.type),
-            literal(created_at, ledger.c.created_at.type),
-        )
-        names = ["account_id", "kind", "amount", "balance_before", "balance_after",
-                 "description", "campaign_id", "message_id", "created_at"]  # fmt: skip
-        stmt = ledger.insert().from_select(names, source).returning(ledger)
-        row = (await conn.execute(stmt)).first()
+        params = {
+            "account": account_id,
+            "delta": amount,
+            "kind": kind.value,
+            "description": description,
+            "campaign": campaign_id,
+            "message": message_id,
+            "at": created_at,
+        }
+        stmt = _move_money(_limit(amount, allow_negative))
+        row = (await conn.execute(stmt, params)).first()
         return _entry(row) if row else None
     moved = await move_balance(conn, account_id, amount, allow_negative=allow_negative)
     if moved is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, null, select, update
+from sqlalchemy import Row, bindparam, delete, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.store.tables import applications, tokens
@@ -77,8 +77,12 @@ async def insert_application(conn: AsyncConnection, app: ApplicationRow) -> None
     )
 
 
+# Built once, with parameters: read by every accepted request (see store.accounts).
+_APPLICATION = select(applications).where(applications.c.id == bindparam("application"))
+
+
 async def get_application(conn: AsyncConnection, app_id: str) -> ApplicationRow | None:
-    row = (await conn.execute(select(applications).where(applications.c.id == app_id))).first()
+    row = (await conn.execute(_APPLICATION, {"application": app_id})).first()
     return _application(row) if row else None
 
 
@@ -131,12 +135,14 @@ async def insert_token(
     )
 
 
+# Built once, with parameters: on every request's path (see store.accounts).
+_LIVE_TOKEN = select(tokens).where(
+    tokens.c.token_hash == bindparam("token_hash"), tokens.c.expires_at > bindparam("now")
+)
+
+
 async def find_live_token(conn: AsyncConnection, token_hash: str, now: datetime) -> TokenRow | None:
-    row = (
-        await conn.execute(
-            select(tokens).where(tokens.c.token_hash == token_hash, tokens.c.expires_at > now)
-        )
-    ).first()
+    row = (await conn.execute(_LIVE_TOKEN, {"token_hash": token_hash, "now": now})).first()
     if row is None:
         return None
     m = row._mapping

@@ -99,17 +99,20 @@ def _campaign(row: Row[Any]) -> CampaignRow:
     )
 
 
+# Built once, the values given as parameters (see store.accounts).
+_INSERT_RETURNING_PK = campaigns.insert().returning(campaigns.c.pk)
+_INSERT_RETURNING_ROW = campaigns.insert().returning(campaigns)
+
+
 async def insert_campaign(conn: AsyncConnection, values: dict[str, Any]) -> int:
     """Insert a campaign row; its internal key, for its messages."""
-    result = await conn.execute(campaigns.insert().values(**values).returning(campaigns.c.pk))
+    result = await conn.execute(_INSERT_RETURNING_PK, values)
     return int(result.scalar_one())
 
 
 async def insert_campaign_row(conn: AsyncConnection, values: dict[str, Any]) -> CampaignRow:
     """``insert_campaign``, answering the whole row (for a campaign written complete)."""
-    return _campaign(
-        (await conn.execute(campaigns.insert().values(**values).returning(campaigns))).one()
-    )
+    return _campaign((await conn.execute(_INSERT_RETURNING_ROW, values)).one())
 
 
 async def update_campaign(conn: AsyncConnection, pk: int, values: dict[str, Any]) -> None:

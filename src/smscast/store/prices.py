@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.domain.prices import PriceRow
@@ -75,19 +75,28 @@ async def effective_prices(
     return list(chosen.values())
 
 
+# Built once, with parameters: read by every accepted request (see store.accounts).
+_COUNTRY_PRICES = select(prices.c.scope, prices.c.country, prices.c.price).where(
+    prices.c.scope.in_([INSTALLATION_SCOPE, bindparam("account")]), prices.c.mnc == ""
+)
+_PRICES_OF_COUNTRIES = _COUNTRY_PRICES.where(
+    prices.c.country.in_(bindparam("countries", expanding=True))
+)
+
+
 async def country_prices(
     conn: AsyncConnection, account_id: AccountId, countries: Collection[str] | None
 ) -> dict[str, Decimal]:
     """The country-wide price per SMS part (EUR) of each country (None: every country),
     overrides first."""
-    if countries is not None and not countries:
+    if countries is None:
+        rows = await conn.execute(_COUNTRY_PRICES, {"account": account_id})
+    elif countries:
+        rows = await conn.execute(
+            _PRICES_OF_COUNTRIES, {"account": account_id, "countries": sorted(countries)}
+        )
+    else:
         return {}
-    query = select(prices.c.scope, prices.c.country, prices.c.price).where(
-        prices.c.scope.in_((INSTALLATION_SCOPE, account_id)), prices.c.mnc == ""
-    )
-    if countries is not None:
-        query = query.where(prices.c.country.in_(sorted(countries)))
-    rows = await conn.execute(query)
     chosen: dict[str, Decimal] = {}
     for scope, country, price in rows:
         if scope == account_id or country not in chosen:
