@@ -51,7 +51,6 @@ from smscast.services.recipients import (
     resolve,
 )
 from smscast.store import accounts as account_queries
-from smscast.store import auth as auth_queries
 from smscast.store import campaigns as q
 from smscast.store.bulk import Bulk
 from smscast.store.campaigns import CampaignRow as CampaignRow
@@ -330,12 +329,13 @@ class CampaignService:
         self, principal: Principal, countries: set[str] | None
     ) -> tuple[TranscodePolicy, PriceTable]:
         """The application's transcoding policy and the account's prices of ``countries``
-        (None: all). They need not agree with each other, so no snapshot is opened for them:
-        every accepted request reads them."""
+        (None: all): one statement, outside any transaction, as every accepted request
+        reads them."""
         async with self._db.read_latest() as conn:
-            app = await auth_queries.get_application(conn, principal.application_id)
-            table = await self._prices.table_in(conn, principal.account_id, countries)
-        return (TranscodePolicy(app.transcode) if app else TranscodePolicy.AUTO), table
+            transcode, table = await self._prices.sender_table(
+                conn, principal.account_id, principal.application_id, countries
+            )
+        return (TranscodePolicy(transcode) if transcode else TranscodePolicy.AUTO), table
 
     def _campaign_values(
         self, request: CampaignRequest, planner: MessagePlanner, now: datetime

@@ -83,15 +83,31 @@ class PriceService:
         account = await account_queries.get_account(conn, account_id)
         if account is None:
             raise NotFoundInStore(f"no account {account_id!r}")
-        eur = await q.country_prices(conn, account_id, countries)
-        rate = self._rates.get(account.currency)
+        return self._table(account.currency, await q.country_prices(conn, account_id, countries))
+
+    async def sender_table(
+        self,
+        conn: AsyncConnection,
+        account_id: AccountId,
+        application_id: str,
+        countries: set[str] | None,
+    ) -> tuple[str | None, PriceTable]:
+        """``table_in`` with the sending application's transcoding policy (None: the
+        application is gone), in one statement: every accepted request reads them."""
+        read = await q.sender_pricing(conn, account_id, application_id, countries)
+        if read is None:
+            raise NotFoundInStore(f"no account {account_id!r}")
+        return read.transcode, self._table(read.currency, read.eur_prices)
+
+    def _table(self, account_currency: str, eur: dict[str, Decimal]) -> PriceTable:
+        rate = self._rates.get(account_currency)
         if rate is None:
             raise ValidationFailed(
-                f"no exchange rate for the account's currency {account.currency}"
+                f"no exchange rate for the account's currency {account_currency}"
             )
-        if account.currency != PRICE_CURRENCY:
+        if account_currency != PRICE_CURRENCY:
             eur = {country: convert_from_eur(price, rate) for country, price in eur.items()}
-        return PriceTable(account.currency, eur)
+        return PriceTable(account_currency, eur)
 
     async def quote(
         self,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, select
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.domain.prices import PriceRow
-from smscast.store.tables import INSTALLATION_SCOPE, prices
+from smscast.store.tables import INSTALLATION_SCOPE, accounts, applications, prices
 from smscast.types import AccountId
 
 
@@ -75,12 +77,8 @@ async def effective_prices(
     return list(chosen.values())
 
 
-# Built once, with parameters: read by every accepted request (see store.accounts).
 _COUNTRY_PRICES = select(prices.c.scope, prices.c.country, prices.c.price).where(
     prices.c.scope.in_([INSTALLATION_SCOPE, bindparam("account")]), prices.c.mnc == ""
-)
-_PRICES_OF_COUNTRIES = _COUNTRY_PRICES.where(
-    prices.c.country.in_(bindparam("countries", expanding=True))
 )
 
 
@@ -89,16 +87,76 @@ async def country_prices(
 ) -> dict[str, Decimal]:
     """The country-wide price per SMS part (EUR) of each country (None: every country),
     overrides first."""
-    if countries is None:
-        rows = await conn.execute(_COUNTRY_PRICES, {"account": account_id})
-    elif countries:
-        rows = await conn.execute(
-            _PRICES_OF_COUNTRIES, {"account": account_id, "countries": sorted(countries)}
-        )
-    else:
+    if countries is not None and not countries:
         return {}
+    query = _COUNTRY_PRICES
+    if countries is not None:
+        query = query.where(prices.c.country.in_(sorted(countries)))
+    return _overrides_first(account_id, await conn.execute(query, {"account": account_id}))
+
+
+def _overrides_first(
+    account_id: AccountId, rows: Iterable[tuple[str | None, str | None, Decimal | None]]
+) -> dict[str, Decimal]:
     chosen: dict[str, Decimal] = {}
     for scope, country, price in rows:
+        if country is None or price is None:
+            continue  # no price at all (an outer join's empty side)
         if scope == account_id or country not in chosen:
             chosen[country] = price
     return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class SenderPricing:
+    """What accepting messages reads first: the account's currency, the sending
+    application's transcoding policy (None: the application is gone) and the country-wide
+    prices (EUR) the account pays."""
+
+    currency: str
+    transcode: str | None
+    eur_prices: dict[str, Decimal]
+
+
+def _sender_pricing(of_countries: bool) -> Select[Any]:
+    on = [prices.c.scope.in_([INSTALLATION_SCOPE, accounts.c.id]), prices.c.mnc == ""]
+    if of_countries:
+        on.append(prices.c.country.in_(bindparam("countries", expanding=True)))
+    joined = accounts.outerjoin(applications, applications.c.id == bindparam("application"))
+    return (
+        select(
+            accounts.c.currency, applications.c.transcode,
+            prices.c.scope, prices.c.country, prices.c.price,
+        )
+        .select_from(joined.outerjoin(prices, and_(*on)))
+        .where(accounts.c.id == bindparam("account"))
+    )  # fmt: skip
+
+
+# One statement, built once: every accepted request reads these, and a statement costs
+# SQLAlchemy more to build than to run (see store.accounts).
+_SENDER_PRICING = _sender_pricing(of_countries=False)
+_SENDER_PRICING_OF_COUNTRIES = _sender_pricing(of_countries=True)
+
+
+async def sender_pricing(
+    conn: AsyncConnection,
+    account_id: AccountId,
+    application_id: str,
+    countries: Collection[str] | None,
+) -> SenderPricing | None:
+    """``country_prices`` of ``countries`` (None: all) with the account's currency and the
+    application's policy, in one statement; None when there is no such account."""
+    params: dict[str, Any] = {"account": account_id, "application": application_id}
+    query = _SENDER_PRICING
+    if countries is not None:
+        query = _SENDER_PRICING_OF_COUNTRIES
+        params["countries"] = sorted(countries)
+    rows = (await conn.execute(query, params)).all()
+    if not rows:
+        return None
+    return SenderPricing(
+        rows[0].currency,
+        rows[0].transcode,
+        _overrides_first(account_id, ((r.scope, r.country, r.price) for r in rows)),
+    )

@@ -1,0 +1,55 @@
+"""The one-statement read behind every accepted request: the account's currency, the
+application's policy and the prices it pays, which must equal what the separate reads say
+and never carry another account's overrides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from smscast.services.runtime import Services
+from smscast.store import prices as q
+from tests.conftest import MakeAccount
+
+COUNTRIES = {"GR", "CY", "DE"}
+
+
+async def test_sender_pricing_is_this_accounts_prices_currency_and_policy(
+    services: Services, make_account: MakeAccount
+):
+    mine = await make_account(currency="USD")
+    theirs = await make_account()
+    await services.prices.import_lines(["iso,mcc,price", "GR,202,0.01"], mine.account_id)
+    await services.prices.import_lines(
+        ["iso,mcc,price", "GR,202,0.5", "CY,280,0.7"], theirs.account_id
+    )
+    async with services.db.read_latest() as conn:
+        read = await q.sender_pricing(conn, mine.account_id, mine.application_id, COUNTRIES)
+        everything = await q.sender_pricing(conn, mine.account_id, mine.application_id, None)
+        separately = await q.country_prices(conn, mine.account_id, COUNTRIES)
+        all_separately = await q.country_prices(conn, mine.account_id, None)
+        installation = await q.country_prices(conn, "no-such-account", COUNTRIES)
+    assert read is not None
+    assert everything is not None
+    assert (read.currency, read.transcode) == ("USD", "auto")
+    assert read.eur_prices == separately
+    assert everything.eur_prices == all_separately
+    assert len(all_separately) > len(COUNTRIES)
+    # Its own override, and the installation's price where it has none (not theirs).
+    assert read.eur_prices["GR"] == Decimal("0.01")
+    assert read.eur_prices["CY"] == installation["CY"] != Decimal("0.7")
+    assert read.eur_prices["DE"] == installation["DE"]
+
+
+async def test_sender_pricing_without_countries_application_or_account(
+    services: Services, make_account: MakeAccount
+):
+    creds = await make_account()
+    async with services.db.read_latest() as conn:
+        no_countries = await q.sender_pricing(conn, creds.account_id, creds.application_id, set())
+        no_application = await q.sender_pricing(conn, creds.account_id, "gone", {"GR"})
+        no_account = await q.sender_pricing(conn, "gone", creds.application_id, {"GR"})
+    assert no_countries == q.SenderPricing("EUR", "auto", {})
+    assert no_application is not None
+    assert no_application.transcode is None
+    assert set(no_application.eur_prices) == {"GR"}
+    assert no_account is None
