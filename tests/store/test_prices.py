@@ -44,12 +44,16 @@ async def test_sender_pricing_without_countries_application_or_account(
     services: Services, make_account: MakeAccount
 ):
     creds = await make_account()
+    other = await make_account()
     async with services.db.read_latest() as conn:
         no_countries = await q.sender_pricing(conn, creds.account_id, creds.application_id, set())
         no_application = await q.sender_pricing(conn, creds.account_id, "gone", {"GR"})
+        # Another account's application is not this account's policy.
+        not_theirs = await q.sender_pricing(conn, other.account_id, creds.application_id, set())
         no_account = await q.sender_pricing(conn, "gone", creds.application_id, {"GR"})
     assert no_countries == q.SenderPricing("EUR", "auto", {})
     assert no_application is not None
     assert no_application.transcode is None
     assert set(no_application.eur_prices) == {"GR"}
+    assert not_theirs == q.SenderPricing("EUR", None, {})
     assert no_account is None

@@ -122,7 +122,13 @@ def _sender_pricing(of_countries: bool) -> Select[Any]:
     on = [prices.c.scope.in_([INSTALLATION_SCOPE, accounts.c.id]), prices.c.mnc == ""]
     if of_countries:
         on.append(prices.c.country.in_(bindparam("countries", expanding=True)))
-    joined = accounts.outerjoin(applications, applications.c.id == bindparam("application"))
+    joined = accounts.outerjoin(
+        applications,
+        and_(
+            applications.c.id == bindparam("application"),
+            applications.c.account_id == accounts.c.id,
+        ),
+    )
     return (
         select(
             accounts.c.currency, applications.c.transcode,
