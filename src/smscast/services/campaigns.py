@@ -143,9 +143,9 @@ class CampaignService:
                         "created_at": now,
                     },
                 )
-                await self._store_messages(conn, pk, account_id, request, planner, table, now)
-                stored = await q.get_campaign(conn, account_id, tracking_id, "campaign")
-                assert stored is not None
+                stored = await self._store_messages(
+                    conn, pk, account_id, request, planner, table, now
+                )
                 await self._charge(conn, account_id, stored.cost, tracking_id, None, now)
             if stored.total_messages >= ANALYZE_FROM:
                 await self._refresh_statistics()
@@ -203,11 +203,9 @@ class CampaignService:
                 await q.update_campaign(
                     conn, current.pk, self._campaign_values(request, planner, now)
                 )
-                await self._store_messages(
+                updated = await self._store_messages(
                     conn, current.pk, account_id, request, planner, table, now, kept=kept
                 )
-                updated = await q.get_campaign(conn, account_id, tracking_id, "campaign")
-                assert updated is not None
                 await self._charge(conn, account_id, updated.cost - paid, current.id, None, now)
                 return updated
         except IntegrityError as exc:
@@ -394,10 +392,10 @@ class CampaignService:
         now: datetime,
         *,
         kept: _Kept | None = None,
-    ) -> None:
+    ) -> CampaignRow:
         """Resolve, plan and write every message of the campaign (and its reminders), then
-        record the totals on the campaign row. ``kept``: messages of an updated campaign
-        already handed over, which stay (and stay paid for).
+        record the totals on the campaign row, answering it as it now is. ``kept``: messages
+        of an updated campaign already handed over, which stay (and stay paid for).
 
         The balance is read first and the running cost checked at every batch, so a campaign
         the account cannot pay stops early instead of writing every row and rolling back;
@@ -418,7 +416,7 @@ class CampaignService:
                 request, planner, writer, now, before=not kept.reminders_handed_over
             )
             await writer.flush()
-        await q.update_campaign(
+        return await q.update_campaign_row(
             conn,
             pk,
             {
