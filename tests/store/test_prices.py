@@ -1,16 +1,21 @@
 """The one-statement read behind every accepted request: the account's currency, the
-application's policy and the prices it pays, which must equal what the separate reads say
-and never carry another account's overrides."""
+application's policy and the prices it pays, which must equal the account's effective price
+list (as `GET /system/prices` shows it) and never carry another account's overrides."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from smscast.domain.prices import PriceRow
 from smscast.services.runtime import Services
 from smscast.store import prices as q
 from tests.conftest import MakeAccount
 
 COUNTRIES = {"GR", "CY", "DE"}
+
+
+def _country_wide(rows: list[PriceRow]) -> dict[str, Decimal]:
+    return {row.country: row.price for row in rows if not row.mnc}
 
 
 async def test_sender_pricing_is_this_accounts_prices_currency_and_policy(
@@ -25,15 +30,14 @@ async def test_sender_pricing_is_this_accounts_prices_currency_and_policy(
     async with services.db.read_latest() as conn:
         read = await q.sender_pricing(conn, mine.account_id, mine.application_id, COUNTRIES)
         everything = await q.sender_pricing(conn, mine.account_id, mine.application_id, None)
-        separately = await q.country_prices(conn, mine.account_id, COUNTRIES)
-        all_separately = await q.country_prices(conn, mine.account_id, None)
-        installation = await q.country_prices(conn, "no-such-account", COUNTRIES)
+        separately = _country_wide(await q.effective_prices(conn, mine.account_id))
+        installation = _country_wide(await q.effective_prices(conn, "no-such-account"))
     assert read is not None
     assert everything is not None
     assert (read.currency, read.transcode) == ("USD", "auto")
-    assert read.eur_prices == separately
-    assert everything.eur_prices == all_separately
-    assert len(all_separately) > len(COUNTRIES)
+    assert read.eur_prices == {c: p for c, p in separately.items() if c in COUNTRIES}
+    assert everything.eur_prices == separately
+    assert len(separately) > len(COUNTRIES)
     # Its own override, and the installation's price where it has none (not theirs).
     assert read.eur_prices["GR"] == Decimal("0.01")
     assert read.eur_prices["CY"] == installation["CY"] != Decimal("0.7")

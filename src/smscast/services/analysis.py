@@ -8,7 +8,6 @@ from decimal import Decimal
 from smscast.domain.analysis import (
     MAX_BODY_CHARACTERS,
     BodyAnalysis,
-    TranscodePolicy,
     analyse,
     text_to_send,
 )
@@ -19,8 +18,6 @@ from smscast.domain.pricing import message_cost
 from smscast.errors import InvalidRecipients, ValidationFailed
 from smscast.services.auth import Principal
 from smscast.services.prices import PriceService
-from smscast.store import auth as auth_queries
-from smscast.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +60,7 @@ def invalid_numbers_error(
 
 
 class AnalysisService:
-    def __init__(self, db: Database, prices: PriceService) -> None:
-        self._db = db
+    def __init__(self, prices: PriceService) -> None:
         self._prices = prices
 
     async def analyse_single(
@@ -83,13 +79,12 @@ class AnalysisService:
         recipient = parse_recipient(to)
         if recipient is None:
             raise invalid_numbers_error([to])
-        async with self._db.read() as conn:
-            app = await auth_queries.get_application(conn, principal.application_id)
-        policy = TranscodePolicy(app.transcode) if app else TranscodePolicy.AUTO
+        policy, table = await self._prices.sender_table(
+            principal.account_id, principal.application_id, {recipient.country}
+        )
         analysis = analyse(text)
         sent = text_to_send(text, analysis, transcode, policy)
         parts = analysis.parts if sent is text else analyse(sent).parts
-        table = await self._prices.table_for(principal.account_id, {recipient.country})
         price = table.per_part(recipient.country)
         if price is None:
             raise invalid_numbers_error([to], f"No price for country {recipient.country}")

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smscast.clock import Clock
-from smscast.domain.analysis import TranscodePolicy
 from smscast.domain.campaigns import (
     DEFAULT_TTL,
     MAX_SCHEDULE_AHEAD,
@@ -246,7 +245,11 @@ class CampaignService:
         if not request.to:
             raise InvalidRecipients("No recipient given", properties={"to": "required"})
         recipient = parse_recipients([request.to])[0]
-        policy, table = await self._inputs(principal, {recipient.country} if recipient else set())
+        policy, table = await self._prices.sender_table(
+            principal.account_id,
+            principal.application_id,
+            {recipient.country} if recipient else set(),
+        )
         planner = MessagePlanner(text, {}, request.transcode, policy)
         if recipient is None or table.per_part(recipient.country) is None:
             raise invalid_numbers_error([request.to])
@@ -319,21 +322,11 @@ class CampaignService:
                 "No recipients given: send to, contacts or groups",
                 properties={"to": "at least one of to, contacts, groups is required"},
             )
-        policy, table = await self._inputs(principal, None)
+        policy, table = await self._prices.sender_table(
+            principal.account_id, principal.application_id, None
+        )
         planner = MessagePlanner(text, request.fallback_values, request.transcode, policy)
         return planner, table
-
-    async def _inputs(
-        self, principal: Principal, countries: set[str] | None
-    ) -> tuple[TranscodePolicy, PriceTable]:
-        """The application's transcoding policy and the account's prices of ``countries``
-        (None: all): one statement, outside any transaction, as every accepted request
-        reads them."""
-        async with self._db.read_latest() as conn:
-            transcode, table = await self._prices.sender_table(
-                conn, principal.account_id, principal.application_id, countries
-            )
-        return (TranscodePolicy(transcode) if transcode else TranscodePolicy.AUTO), table
 
     def _campaign_values(
         self, request: CampaignRequest, planner: MessagePlanner, now: datetime

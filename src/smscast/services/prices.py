@@ -8,8 +8,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from smscast.domain.analysis import TranscodePolicy
 from smscast.domain.money import PRICE_CURRENCY, Currency, convert_from_eur, currency
 from smscast.domain.prices import PriceRow, parse_price_csv
 from smscast.errors import ConfigError, NotFoundInStore, ValidationFailed
@@ -71,33 +70,18 @@ class PriceService:
             await q.replace_price_list(conn, rows, account_id)
         return len(rows)
 
-    async def table_for(self, account_id: AccountId, countries: set[str] | None) -> PriceTable:
-        """Country-wide prices of ``countries`` (None: all) as this account pays them."""
-        async with self._db.read() as conn:
-            return await self.table_in(conn, account_id, countries)
-
-    async def table_in(
-        self, conn: AsyncConnection, account_id: AccountId, countries: set[str] | None
-    ) -> PriceTable:
-        """``table_for``, read in the caller's transaction."""
-        account = await account_queries.get_account(conn, account_id)
-        if account is None:
-            raise NotFoundInStore(f"no account {account_id!r}")
-        return self._table(account.currency, await q.country_prices(conn, account_id, countries))
-
     async def sender_table(
-        self,
-        conn: AsyncConnection,
-        account_id: AccountId,
-        application_id: str,
-        countries: set[str] | None,
-    ) -> tuple[str | None, PriceTable]:
-        """``table_in`` with the sending application's transcoding policy (None: the
-        application is gone), in one statement: every accepted request reads them."""
-        read = await q.sender_pricing(conn, account_id, application_id, countries)
+        self, account_id: AccountId, application_id: str, countries: set[str] | None
+    ) -> tuple[TranscodePolicy, PriceTable]:
+        """The sending application's transcoding policy (``auto`` if it is gone) and the
+        account's prices of ``countries`` (None: all): one statement, outside any
+        transaction, as every accepted or analysed request reads them."""
+        async with self._db.read_latest() as conn:
+            read = await q.sender_pricing(conn, account_id, application_id, countries)
         if read is None:
             raise NotFoundInStore(f"no account {account_id!r}")
-        return read.transcode, self._table(read.currency, read.eur_prices)
+        policy = TranscodePolicy(read.transcode) if read.transcode else TranscodePolicy.AUTO
+        return policy, self._table(read.currency, read.eur_prices)
 
     def _table(self, account_currency: str, eur: dict[str, Decimal]) -> PriceTable:
         rate = self._rates.get(account_currency)

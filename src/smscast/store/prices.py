@@ -77,24 +77,6 @@ async def effective_prices(
     return list(chosen.values())
 
 
-_COUNTRY_PRICES = select(prices.c.scope, prices.c.country, prices.c.price).where(
-    prices.c.scope.in_([INSTALLATION_SCOPE, bindparam("account")]), prices.c.mnc == ""
-)
-
-
-async def country_prices(
-    conn: AsyncConnection, account_id: AccountId, countries: Collection[str] | None
-) -> dict[str, Decimal]:
-    """The country-wide price per SMS part (EUR) of each country (None: every country),
-    overrides first."""
-    if countries is not None and not countries:
-        return {}
-    query = _COUNTRY_PRICES
-    if countries is not None:
-        query = query.where(prices.c.country.in_(sorted(countries)))
-    return _overrides_first(account_id, await conn.execute(query, {"account": account_id}))
-
-
 def _overrides_first(
     account_id: AccountId, rows: Iterable[tuple[str | None, str | None, Decimal | None]]
 ) -> dict[str, Decimal]:
@@ -151,8 +133,9 @@ async def sender_pricing(
     application_id: str,
     countries: Collection[str] | None,
 ) -> SenderPricing | None:
-    """``country_prices`` of ``countries`` (None: all) with the account's currency and the
-    application's policy, in one statement; None when there is no such account."""
+    """The country-wide price per SMS part (EUR) of ``countries`` (None: all), the account's
+    override first, with the account's currency and the application's policy, in one
+    statement; None when there is no such account."""
     params: dict[str, Any] = {"account": account_id, "application": application_id}
     query = _SENDER_PRICING
     if countries is not None:
