@@ -77,12 +77,8 @@ async def insert_application(conn: AsyncConnection, app: ApplicationRow) -> None
     )
 
 
-# Built once, with parameters: read by every accepted request (see store.accounts).
-_APPLICATION = select(applications).where(applications.c.id == bindparam("application"))
-
-
 async def get_application(conn: AsyncConnection, app_id: str) -> ApplicationRow | None:
-    row = (await conn.execute(_APPLICATION, {"application": app_id})).first()
+    row = (await conn.execute(select(applications).where(applications.c.id == app_id))).first()
     return _application(row) if row else None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -77,18 +77,6 @@ async def effective_prices(
     return list(chosen.values())
 
 
-def _overrides_first(
-    account_id: AccountId, rows: Iterable[tuple[str | None, str | None, Decimal | None]]
-) -> dict[str, Decimal]:
-    chosen: dict[str, Decimal] = {}
-    for scope, country, price in rows:
-        if country is None or price is None:
-            continue  # no price at all (an outer join's empty side)
-        if scope == account_id or country not in chosen:
-            chosen[country] = price
-    return chosen
-
-
 @dataclass(frozen=True, slots=True)
 class SenderPricing:
     """What accepting messages reads first: the account's currency, the sending
@@ -144,8 +132,10 @@ async def sender_pricing(
     rows = (await conn.execute(query, params)).all()
     if not rows:
         return None
-    return SenderPricing(
-        rows[0].currency,
-        rows[0].transcode,
-        _overrides_first(account_id, ((r.scope, r.country, r.price) for r in rows)),
-    )
+    chosen: dict[str, Decimal] = {}
+    for row in rows:
+        if row.country is None:
+            continue  # no price at all (the outer join's empty side)
+        if row.scope == account_id or row.country not in chosen:
+            chosen[row.country] = row.price
+    return SenderPricing(rows[0].currency, rows[0].transcode, chosen)
